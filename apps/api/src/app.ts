@@ -1,0 +1,47 @@
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import type { EventProducer, Logger, WebhookUrlPolicy } from '@novee/shared';
+import { bearerAuth, type BearerAuthOptions } from './auth/bearer-auth';
+import type { TestEventSender } from './events/test-event-sender';
+import { errorHandler } from './http/error-handler';
+import { notFound } from './http/http-error';
+import { ProjectAccess } from './projects/project-access';
+import { RegistrationStore } from './registrations/registration-store';
+import { eventRoutes } from './routes/event-routes';
+import { healthRoutes } from './routes/health-routes';
+import { webhookRoutes } from './routes/webhook-routes';
+
+export interface AppDeps {
+  db: Db;
+  redis: Redis;
+  producer: EventProducer;
+  testEvents: TestEventSender;
+  auth: BearerAuthOptions;
+  urlPolicy: WebhookUrlPolicy;
+  logger: Logger;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(healthRoutes({ redis: deps.redis, db: deps.db }));
+
+  // Everything below needs a valid bearer token.
+  app.use(bearerAuth(deps.auth));
+  app.use(express.json({ limit: '256kb' }));
+  app.use(eventRoutes(deps.producer));
+  app.use(
+    webhookRoutes({
+      projects: new ProjectAccess(deps.db),
+      registrations: new RegistrationStore(deps.db),
+      testEvents: deps.testEvents,
+      urlPolicy: deps.urlPolicy,
+    }),
+  );
+
+  app.use((req, _res, next) => next(notFound(`Cannot ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

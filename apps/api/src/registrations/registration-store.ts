@@ -1,0 +1,69 @@
+import { MongoServerError, type Db, type WithId } from 'mongodb';
+import {
+  generateWebhookSecret,
+  registrationsCollection,
+  type SubscribableType,
+  type WebhookRegistrationDocument,
+} from '@novee/shared';
+import { conflict, notFound } from '../http/http-error';
+
+/** A registration as the API shows it: never with its secret. */
+export interface PublicRegistration {
+  _id: string;
+  projectId: string;
+  url: string;
+  types: SubscribableType[];
+}
+
+const DUPLICATE_KEY = 11000;
+
+function toPublic(doc: WithId<WebhookRegistrationDocument>): PublicRegistration {
+  return { _id: doc._id.toHexString(), projectId: doc.projectId, url: doc.url, types: doc.types };
+}
+
+/** Where webhook registrations are stored: MongoDB `registrations`, one per project (unique index). */
+export class RegistrationStore {
+  constructor(private readonly db: Db) {}
+
+  private get collection() {
+    return registrationsCollection(this.db);
+  }
+
+  /** Insert and return it with its new secret. A second registration for the project hits the unique index: 409. */
+  async register(input: { projectId: string; url: string; types: SubscribableType[] }) {
+    const now = new Date();
+    const doc: WebhookRegistrationDocument = { ...input, secret: generateWebhookSecret(), createdAt: now, updatedAt: now };
+    try {
+      const { insertedId } = await this.collection.insertOne(doc);
+      return { ...toPublic({ ...doc, _id: insertedId }), secret: doc.secret };
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+        throw conflict('Webhook has already been registered previously');
+      }
+      throw error;
+    }
+  }
+
+  async update(projectId: string, changes: { url?: string; types?: SubscribableType[] }): Promise<PublicRegistration> {
+    const updated = await this.collection.findOneAndUpdate(
+      { projectId },
+      { $set: { ...changes, updatedAt: new Date() } },
+      { returnDocument: 'after', projection: { secret: 0 } },
+    );
+    if (!updated) throw notFound('Must register webhook before updating it');
+    return toPublic(updated);
+  }
+
+  async get(projectId: string): Promise<PublicRegistration> {
+    const doc = await this.collection.findOne({ projectId }, { projection: { secret: 0 } });
+    if (!doc) throw notFound(noRegistration(projectId));
+    return toPublic(doc);
+  }
+
+  async remove(projectId: string): Promise<void> {
+    const { deletedCount } = await this.collection.deleteOne({ projectId });
+    if (deletedCount === 0) throw notFound(noRegistration(projectId));
+  }
+}
+
+export const noRegistration = (projectId: string) => `No webhook registered for project ${projectId}`;

@@ -1,0 +1,70 @@
+import { Router, type Request } from 'express';
+import { PROJECT_ID_SCHEMA, ajv, checkWebhookUrl, registerWebhookSchema, updateWebhookSchema, type WebhookUrlPolicy } from '@novee/shared';
+import { callerSubject } from '../auth/bearer-auth';
+import type { TestEventSender } from '../events/test-event-sender';
+import { badRequest } from '../http/http-error';
+import { validateBody } from '../http/validate-body';
+import type { ProjectAccess } from '../projects/project-access';
+import type { RegistrationStore } from '../registrations/registration-store';
+
+export interface WebhookRoutesDeps {
+  projects: ProjectAccess;
+  registrations: RegistrationStore;
+  testEvents: TestEventSender;
+  urlPolicy: WebhookUrlPolicy;
+}
+
+const isProjectId = ajv.compile(PROJECT_ID_SCHEMA);
+
+/** The documented management API (SPEC.md): register, update, read, delete, test. */
+export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }: WebhookRoutesDeps): Router {
+  const router = Router();
+
+  const checkUrl = (url: string | undefined) => {
+    const problem = url === undefined ? null : checkWebhookUrl(url, urlPolicy);
+    if (problem) throw badRequest(problem);
+  };
+
+  /** The :projectId of the path, checked, after confirming the caller is a member. */
+  const memberProjectId = async (req: Request): Promise<string> => {
+    const projectId = req.params.projectId;
+    if (typeof projectId !== 'string' || !isProjectId(projectId)) {
+      throw badRequest('projectId must be 1-128 letters, digits or ._:-');
+    }
+    await projects.assertMember(projectId, callerSubject(req));
+    return projectId;
+  };
+
+  router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
+    const { projectId, url, types } = req.body;
+    checkUrl(url);
+    await projects.assertMember(projectId, callerSubject(req));
+    res.status(201).json(await registrations.register({ projectId, url, types }));
+  });
+
+  router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
+    const { projectId, url, types } = req.body;
+    checkUrl(url);
+    await projects.assertMember(projectId, callerSubject(req));
+    res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));
+  });
+
+  router.get('/webhooks/project/:projectId', async (req, res) => {
+    res.json(await registrations.get(await memberProjectId(req)));
+  });
+
+  router.delete('/webhooks/project/:projectId', async (req, res) => {
+    await registrations.remove(await memberProjectId(req));
+    res.status(204).end();
+  });
+
+  router.post('/webhooks/test/project/:projectId', async (req, res) => {
+    const projectId = await memberProjectId(req);
+    await registrations.get(projectId); // 404 when there is nothing to test
+    const outcome = await testEvents.send(projectId);
+    if (!outcome.finished) return res.status(202).json({ eventId: outcome.eventId });
+    res.status(200).json(outcome);
+  });
+
+  return router;
+}

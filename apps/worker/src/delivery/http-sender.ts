@@ -1,0 +1,46 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import got, { type Got } from 'got';
+import type { DeliveryRequest } from './build-delivery-request';
+
+export type SendResult =
+  | { ok: true; statusCode: number; durationMs: number }
+  | { ok: false; statusCode?: number; error: string; durationMs: number };
+
+/**
+ * POSTs a signed delivery with got. 2xx is delivered; anything else (non-2xx, redirect, timeout,
+ * unreachable) is a failure the caller records. got's own retries are off: the queue owns retrying.
+ */
+export class HttpSender {
+  private readonly client: Got;
+  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+  constructor(timeoutMs: number) {
+    this.client = got.extend({
+      timeout: { request: timeoutMs },
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      agent: this.agents,
+    });
+  }
+
+  async send(request: DeliveryRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const response = await this.client.post(request.url, { body: request.body, headers: request.headers });
+      const { statusCode } = response;
+      if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, durationMs: elapsed() };
+      return { ok: false, statusCode, error: `receiver answered ${statusCode}`, durationMs: elapsed() };
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      return { ok: false, error: code ? `${code}: ${message}` : message, durationMs: elapsed() };
+    }
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}

@@ -1,0 +1,73 @@
+import { Worker } from 'bullmq';
+import {
+  DELIVERY_QUEUE,
+  createLogger,
+  createMongoConnection,
+  createRedisConnection,
+  ensureIndexes,
+  type Config,
+  type DeliveryJobData,
+  type DeliveryJobResult,
+} from '@novee/shared';
+import { DeliveryLog } from './delivery/delivery-log';
+import { HttpSender } from './delivery/http-sender';
+import { createDeliveryProcessor } from './delivery/process-delivery-job';
+import { RegistrationLookup } from './registrations/registration-lookup';
+
+export interface RunningWorker {
+  worker: Worker<DeliveryJobData, DeliveryJobResult>;
+  /** Stop taking jobs and let in-flight deliveries finish (up to shutdownTimeoutMs, then release them). */
+  stop(): Promise<void>;
+}
+
+/** One worker process: many concurrent deliveries, so one slow receiver holds one slot, not the process. */
+export async function startWorker(config: Config): Promise<RunningWorker> {
+  const logger = createLogger('worker', config.logLevel);
+  const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
+  const redis = createRedisConnection(config.redisUrl, 'worker');
+  redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  await ensureIndexes(mongo.db).catch((error) => logger.error('could not ensure MongoDB indexes', { error }));
+
+  const sender = new HttpSender(config.deliveryTimeoutMs);
+  const processor = createDeliveryProcessor({
+    registrations: new RegistrationLookup(mongo.db),
+    sender,
+    log: new DeliveryLog(mongo.db, logger),
+    logger,
+  });
+  const worker = new Worker<DeliveryJobData, DeliveryJobResult>(DELIVERY_QUEUE, processor, {
+    connection: redis,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+  });
+  worker.on('error', (error) => logger.error('worker error', { error }));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    logger.log(final ? 'error' : 'warn', final ? 'delivery failed permanently' : 'delivery attempt failed', {
+      eventId: job.data.eventId,
+      projectId: job.data.projectId,
+      webhookType: job.data.webhookType,
+      attempt: job.attemptsMade,
+      error: error.message,
+    });
+  });
+  await worker.waitUntilReady();
+  logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE });
+
+  return {
+    worker,
+    async stop() {
+      const forced = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref(),
+      );
+      if ((await Promise.race([worker.close(), forced])) === 'timeout') {
+        logger.warn('in-flight deliveries did not finish in time; releasing them to other workers');
+        await worker.close(true);
+      }
+      sender.close();
+      redis.disconnect();
+      await mongo.client.close();
+    },
+  };
+}

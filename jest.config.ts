@@ -1,0 +1,41 @@
+import type { Config } from 'jest';
+
+// swc strips types (tsc typechecks separately in `npm run build`) and also turns the ESM-only
+// dependencies below (got and its helpers, jose) into CommonJS, which jest's module loader needs.
+const swcTransform: Config['transform'] = {
+  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+};
+const esmOnlyPackages = [
+  'got', '@sindresorhus', '@szmarczak', '@sec-ant', '@keyv', 'byte-counter', 'cacheable-lookup', 'cacheable-request',
+  'decompress-response', 'form-data-encoder', 'get-stream', 'is-stream', 'keyv', 'lowercase-keys', 'mimic-response',
+  'normalize-url', 'p-cancelable', 'responselike', 'chunk-data', 'type-fest', 'jose',
+];
+const shared: Config = {
+  transform: swcTransform,
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
+  moduleNameMapper: {
+    '^@novee/(shared|devkit)$': '<rootDir>/packages/$1/src',
+    '^@novee/(api|worker)$': '<rootDir>/apps/$1/src',
+  },
+  testEnvironment: 'node',
+};
+
+const config: Config = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/support/global-teardown.ts',
+      testTimeout: 60_000,
+    },
+  ],
+};
+
+export default config;

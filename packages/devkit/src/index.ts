@@ -1,0 +1,5 @@
+export * from './child-process';
+export * from './redis-server';
+export * from './mongo-java-server';
+export * from './token-issuer';
+export * from './webhook-receiver';

@@ -1,0 +1,103 @@
+import { createAjv, describeValidationErrors } from '../validation/ajv';
+import { DEFAULT_QUEUE_PREFIX } from '../queue/queue-names';
+
+/** Environment variables read by the API and the worker, with their defaults. */
+const envSchema = {
+  type: 'object',
+  properties: {
+    REDIS_URL: { type: 'string', format: 'uri', default: 'redis://127.0.0.1:6379' },
+    QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: DEFAULT_QUEUE_PREFIX },
+    MONGODB_URL: { type: 'string', pattern: '^mongodb(\\+srv)?://', default: 'mongodb://127.0.0.1:27017' },
+    MONGODB_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'novee_webhooks' },
+    HOST: { type: 'string', default: '0.0.0.0' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    AUTH0_ISSUER_BASE_URL: { type: 'string', format: 'uri' },
+    AUTH0_AUDIENCE: { type: 'string', minLength: 1 },
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: { type: 'boolean', default: false },
+    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+    DELIVERY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 5_000 },
+    TEST_EVENT_WAIT_MS: { type: 'integer', minimum: 0, maximum: 30_000, default: 5_000 },
+    SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 30_000 },
+    LOG_LEVEL: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
+  },
+} as const;
+
+// Env values are strings: coerce them to the schema's types and fill in defaults.
+const validateEnv = createAjv({ coerceTypes: true, useDefaults: true }).compile(envSchema);
+
+/** The env after validation: every key with a default is present and of its schema's type. */
+interface EnvValues {
+  REDIS_URL: string;
+  QUEUE_PREFIX: string;
+  MONGODB_URL: string;
+  MONGODB_DB: string;
+  HOST: string;
+  PORT: number;
+  AUTH0_ISSUER_BASE_URL?: string;
+  AUTH0_AUDIENCE?: string;
+  WEBHOOK_ALLOW_HTTP_LOOPBACK: boolean;
+  WORKER_CONCURRENCY: number;
+  DELIVERY_TIMEOUT_MS: number;
+  TEST_EVENT_WAIT_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+  LOG_LEVEL: Config['logLevel'];
+}
+
+export interface Config {
+  redisUrl: string;
+  queuePrefix: string;
+  mongodbUrl: string;
+  mongodbDb: string;
+  host: string;
+  port: number;
+  auth0IssuerBaseUrl?: string;
+  auth0Audience?: string;
+  /** Dev/test only: accept http:// webhook URLs on loopback. Never set in production. */
+  allowHttpLoopbackWebhooks: boolean;
+  workerConcurrency: number;
+  deliveryTimeoutMs: number;
+  testEventWaitMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Read and check the configuration; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const names = Object.keys(envSchema.properties);
+  const values: Record<string, unknown> = {};
+  for (const name of names) if (env[name] !== undefined && env[name] !== '') values[name] = env[name];
+  if (!validateEnv(values)) {
+    throw new ConfigError(`Invalid configuration: ${describeValidationErrors(validateEnv.errors).join('; ')}`);
+  }
+  const v = values as unknown as EnvValues;
+  return {
+    redisUrl: v.REDIS_URL,
+    queuePrefix: v.QUEUE_PREFIX,
+    mongodbUrl: v.MONGODB_URL,
+    mongodbDb: v.MONGODB_DB,
+    host: v.HOST,
+    port: v.PORT,
+    auth0IssuerBaseUrl: v.AUTH0_ISSUER_BASE_URL,
+    auth0Audience: v.AUTH0_AUDIENCE,
+    allowHttpLoopbackWebhooks: v.WEBHOOK_ALLOW_HTTP_LOOPBACK,
+    workerConcurrency: v.WORKER_CONCURRENCY,
+    deliveryTimeoutMs: v.DELIVERY_TIMEOUT_MS,
+    testEventWaitMs: v.TEST_EVENT_WAIT_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    logLevel: v.LOG_LEVEL,
+  };
+}
+
+/** The API cannot run without knowing which Auth0 tenant and audience to trust. */
+export function requireAuthConfig(config: Config): { issuerBaseURL: string; audience: string } {
+  const { auth0IssuerBaseUrl: issuerBaseURL, auth0Audience: audience } = config;
+  if (!issuerBaseURL || !audience) {
+    const missing = [!issuerBaseURL && 'AUTH0_ISSUER_BASE_URL', !audience && 'AUTH0_AUDIENCE'].filter(Boolean);
+    throw new ConfigError(`Missing configuration: ${missing.join(', ')} must be set`);
+  }
+  return { issuerBaseURL, audience };
+}

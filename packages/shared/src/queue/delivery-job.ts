@@ -1,0 +1,38 @@
+import type { JobsOptions } from 'bullmq';
+import type { InternalEvent, WebhookType } from '../events/event-types';
+
+/**
+ * The BullMQ job payload: the internal event plus the id that identifies it on every attempt
+ * (the job id is the same eventId, which makes enqueueing idempotent for callers that supply one).
+ */
+export type DeliveryJobData = InternalEvent & {
+  eventId: string;
+  /** Unix ms when the event was accepted, for enqueue-to-delivery latency. */
+  enqueuedAt: number;
+};
+
+/** What the worker returns for a finished job (stored by BullMQ as the job's return value). */
+export interface DeliveryJobResult {
+  outcome: 'delivered' | 'skipped';
+  statusCode?: number;
+  durationMs?: number;
+}
+
+/** Lower number = served first. A fall is a person on the floor, so it jumps ahead of vitals. */
+export const PRIORITY_BY_TYPE: Record<WebhookType, number> = {
+  FALL_DETECTION: 1,
+  TEST: 1,
+  VITAL_THRESHOLD: 2,
+};
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** Job options for one event: keep finished jobs around briefly for inspection, failures for a week. */
+export function deliveryJobOptions(eventId: string, webhookType: WebhookType): JobsOptions {
+  return {
+    jobId: eventId,
+    priority: PRIORITY_BY_TYPE[webhookType],
+    removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  };
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { DeviceEvent, InternalEvent } from '../events/event-types';
+import { validateInternalEvent } from '../events/validate-event';
+import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
+import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
+
+export class EventValidationError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`Invalid event: ${errors.join('; ')}`);
+    this.name = 'EventValidationError';
+  }
+}
+
+/** Redis could not take the event: the caller must retry (the API answers 503). */
+export class QueueUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`Event queue is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+export interface EventProducerOptions {
+  /** An ioredis instance or connection options. Producers should fail fast, so disable the offline queue. */
+  connection: ConnectionOptions;
+  prefix?: string;
+}
+
+/**
+ * The typed producer used by the API and by upstream pipelines that write to BullMQ directly.
+ * Events are validated before they are enqueued, so a bad event fails at its source, loudly.
+ */
+export class EventProducer {
+  readonly queue: Queue<DeliveryJobData>;
+
+  constructor(options: EventProducerOptions) {
+    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+      connection: options.connection,
+      prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
+    });
+  }
+
+  /** Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid. */
+  async enqueue(event: DeviceEvent): Promise<{ eventId: string }> {
+    const result = validateInternalEvent(event);
+    if (!result.valid) throw new EventValidationError(result.errors);
+    if (result.value.webhookType === 'TEST') {
+      throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
+    }
+    return this.add(result.value);
+  }
+
+  /** Enqueue the TEST event `{"test":"test"}` for a project. */
+  async enqueueTest(projectId: string): Promise<{ eventId: string }> {
+    return this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async add(event: InternalEvent): Promise<{ eventId: string }> {
+    const eventId = randomUUID();
+    const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
+    try {
+      await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType));
+    } catch (error) {
+      throw new QueueUnavailableError(error);
+    }
+    return { eventId };
+  }
+}

@@ -1,0 +1,24 @@
+import type { Db } from 'mongodb';
+import type { DeliveryRecord } from '../queue/delivery-record';
+import type { ProjectDocument, WebhookRegistrationDocument } from '../webhooks/registration';
+
+export const COLLECTIONS = {
+  projects: 'projects',
+  registrations: 'registrations',
+  deliveries: 'deliveries',
+} as const;
+
+export const projectsCollection = (db: Db) => db.collection<ProjectDocument>(COLLECTIONS.projects);
+export const registrationsCollection = (db: Db) =>
+  db.collection<WebhookRegistrationDocument>(COLLECTIONS.registrations);
+export const deliveriesCollection = (db: Db) => db.collection<DeliveryRecord>(COLLECTIONS.deliveries);
+
+/**
+ * Indexes both processes rely on. The unique index on registrations.projectId is what enforces
+ * "exactly one webhook per project", so two concurrent registrations cannot both succeed.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  await registrationsCollection(db).createIndex({ projectId: 1 }, { unique: true, name: 'projectId_unique' });
+  await deliveriesCollection(db).createIndex({ projectId: 1, createdAt: -1 }, { name: 'project_newest' });
+  await deliveriesCollection(db).createIndex({ eventId: 1, attempt: 1 }, { name: 'event_attempts' });
+}

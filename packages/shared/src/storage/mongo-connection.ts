@@ -1,0 +1,19 @@
+import { MongoClient, type Db } from 'mongodb';
+
+export interface MongoConnection {
+  client: MongoClient;
+  db: Db;
+}
+
+/**
+ * Connect lazily: the driver connects on first use and keeps reconnecting, so a process can start
+ * while MongoDB is down and report 503 / retry jobs instead of crashing.
+ */
+export function createMongoConnection(url: string, dbName: string): MongoConnection {
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 3_000,
+    connectTimeoutMS: 3_000,
+    appName: 'novee-webhooks',
+  });
+  return { client, db: client.db(dbName) };
+}
