@@ -21,6 +21,8 @@ const shared: Config = {
 };
 
 const config: Config = {
+  // Integration hooks start real servers; timeouts inside the tests are what bound them.
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,
@@ -33,7 +35,6 @@ const config: Config = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/support/global-teardown.ts',
-      testTimeout: 60_000,
     },
   ],
 };

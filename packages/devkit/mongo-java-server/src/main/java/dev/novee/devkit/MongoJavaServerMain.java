@@ -2,6 +2,7 @@ package dev.novee.devkit;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.ServerVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.net.InetSocketAddress;
@@ -23,6 +24,8 @@ public final class MongoJavaServerMain {
       }
     }
     MongoBackend backend = h2File == null ? new MemoryBackend() : new H2Backend(h2File);
+    // Report MongoDB 5.0 (wire version 13): the Node.js driver 7 refuses servers older than 4.4.
+    backend.version(ServerVersion.MONGO_5_0);
     MongoServer server = new MongoServer(backend);
     server.bind("127.0.0.1", port);
     InetSocketAddress address = server.getLocalAddress();

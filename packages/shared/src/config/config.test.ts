@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig, requireAuthConfig } from './config';
+
+describe('loadConfig', () => {
+  it('fills in defaults for an empty environment', () => {
+    expect(loadConfig({})).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      mongodbUrl: 'mongodb://127.0.0.1:27017',
+      mongodbDb: 'novee_webhooks',
+      queuePrefix: 'novee',
+      port: 3000,
+      allowHttpLoopbackWebhooks: false,
+      workerConcurrency: 50,
+      deliveryTimeoutMs: 5000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads and converts the environment', () => {
+    const config = loadConfig({
+      REDIS_URL: 'redis://cache:6380',
+      PORT: '8080',
+      WORKER_CONCURRENCY: '8',
+      WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+      AUTH0_ISSUER_BASE_URL: 'https://novee.eu.auth0.com/',
+      AUTH0_AUDIENCE: 'https://api.novee.example',
+    });
+    expect(config).toMatchObject({ redisUrl: 'redis://cache:6380', port: 8080, workerConcurrency: 8, allowHttpLoopbackWebhooks: true });
+    expect(requireAuthConfig(config)).toEqual({
+      issuerBaseURL: 'https://novee.eu.auth0.com/',
+      audience: 'https://api.novee.example',
+    });
+  });
+
+  it('names every invalid variable', () => {
+    const load = () => loadConfig({ PORT: 'eighty', WORKER_CONCURRENCY: '0', MONGODB_URL: 'postgres://x' });
+    expect(load).toThrow('PORT must be of type integer');
+    expect(load).toThrow('WORKER_CONCURRENCY must be >= 1');
+    expect(load).toThrow('MONGODB_URL must match pattern');
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+  });
+
+  it('requires the Auth0 settings for the API', () => {
+    expect(() => requireAuthConfig(loadConfig({}))).toThrow('AUTH0_ISSUER_BASE_URL, AUTH0_AUDIENCE must be set');
+  });
+});

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { startApi, type RunningApi } from '@novee/api';
+import { LocalTokenIssuer, WebhookReceiver } from '@novee/devkit';
+import { EventProducer, createRedisConnection, loadConfig, projectsCollection, type Config } from '@novee/shared';
+import { startWorker, type RunningWorker } from '@novee/worker';
+
+export const AUDIENCE = 'https://api.novee.test';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface Harness {
+  config: Config;
+  api: RunningApi;
+  workers: RunningWorker[];
+  issuer: LocalTokenIssuer;
+  receiver: WebhookReceiver;
+  db: Db;
+  /** A producer like an upstream pipeline's, writing to BullMQ directly. */
+  producer: EventProducer;
+  token(sub: string, scope?: string): Promise<string>;
+  request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
+  createProject(projectId: string, members: string[]): Promise<void>;
+  startWorker(env?: Record<string, string>): Promise<RunningWorker>;
+  stop(): Promise<void>;
+}
+
+/** Environment for this harness: the suite's Redis and MongoDB, a fresh database and queue prefix. */
+function harnessEnv(issuer: LocalTokenIssuer, overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const id = randomUUID().slice(0, 8);
+  return {
+    REDIS_URL: process.env.REDIS_URL,
+    MONGODB_URL: process.env.MONGODB_URL,
+    MONGODB_DB: `test_${id}`,
+    QUEUE_PREFIX: `test_${id}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    AUTH0_ISSUER_BASE_URL: issuer.issuer,
+    AUTH0_AUDIENCE: AUDIENCE,
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    DELIVERY_TIMEOUT_MS: '2000',
+    SHUTDOWN_TIMEOUT_MS: '3000',
+    LOG_LEVEL: 'error',
+    ...overrides,
+  };
+}
+
+export async function startHarness(options: { workers?: number; env?: Record<string, string> } = {}): Promise<Harness> {
+  const issuer = await LocalTokenIssuer.start({ audience: AUDIENCE });
+  const receiver = await WebhookReceiver.start();
+  const env = harnessEnv(issuer, options.env ?? {});
+  const config = loadConfig(env);
+  const api = await startApi(config);
+  const mongo = new MongoClient(config.mongodbUrl);
+  const db = mongo.db(config.mongodbDb);
+  const producerRedis = createRedisConnection(config.redisUrl, 'producer');
+  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix });
+  const workers: RunningWorker[] = [];
+
+  const harness: Harness = {
+    config,
+    api,
+    workers,
+    issuer,
+    receiver,
+    db,
+    producer,
+    token: (sub, scope) => issuer.issueToken({ sub, scope }),
+    async request(method, path, { token, body, rawBody } = {}) {
+      const headers: Record<string, string> = {};
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined || rawBody !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(api.url + path, {
+        method,
+        headers,
+        body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    },
+    async createProject(projectId, members) {
+      await projectsCollection(db).insertOne({ _id: projectId, members });
+    },
+    async startWorker(extraEnv = {}) {
+      const worker = await startWorker(loadConfig({ ...env, ...extraEnv }));
+      workers.push(worker);
+      return worker;
+    },
+    async stop() {
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await api.stop();
+      await producer.close();
+      producerRedis.disconnect();
+      await mongo.close();
+      await receiver.stop();
+      await issuer.stop();
+    },
+  };
+  for (let i = 0; i < (options.workers ?? 1); i++) await harness.startWorker();
+  return harness;
+}
+
+/** Poll until `probe` returns a truthy value, or fail after timeoutMs. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
