@@ -14,6 +14,8 @@ export function createMongoConnection(url: string, dbName: string): MongoConnect
     serverSelectionTimeoutMS: 3_000,
     connectTimeoutMS: 3_000,
     appName: 'novee-webhooks',
+    // Optional fields that are undefined are left out rather than stored as null.
+    ignoreUndefined: true,
   });
   return { client, db: client.db(dbName) };
 }
