@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
-import { QueueEvents } from 'bullmq';
 import {
-  DELIVERY_QUEUE,
   EventProducer,
   createLogger,
   createMongoConnection,
   createRedisConnection,
-  ensureIndexes,
+  indexBootstrap,
+  settleWithin,
   requireAuthConfig,
   type Config,
 } from '@novee/shared';
@@ -25,22 +24,18 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const auth = requireAuthConfig(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'producer');
-  const eventsRedis = createRedisConnection(config.redisUrl, 'worker');
-  for (const connection of [redis, eventsRedis]) {
-    connection.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-  }
+  redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
 
-  await ensureIndexes(mongo.db).catch((error) =>
-    logger.error('could not ensure MongoDB indexes; will serve 503 until MongoDB is reachable', { error }),
-  );
+  // Not awaited: the API starts (and reports 503 on /readyz) while MongoDB is down; registrations wait for it.
+  const indexesReady = indexBootstrap(mongo.db);
+  indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
   const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix });
-  const queueEvents = new QueueEvents(DELIVERY_QUEUE, { connection: eventsRedis, prefix: config.queuePrefix });
-  queueEvents.on('error', (error) => logger.warn('queue events error', { error: error.message }));
-  const testEvents = new TestEventSender(producer, queueEvents, mongo.db, config.testEventWaitMs);
+  const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
 
   const app = createApp({
     db: mongo.db,
+    indexesReady,
     redis,
     producer,
     testEvents,
@@ -60,12 +55,12 @@ export async function startApi(config: Config): Promise<RunningApi> {
     server,
     url,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await settleWithin(closed, 5_000);
       server.closeAllConnections();
-      await queueEvents.close();
-      await producer.close();
+      await settleWithin(producer.close(), 2_000);
       redis.disconnect();
-      eventsRedis.disconnect();
       await mongo.client.close();
     },
   };

@@ -14,6 +14,7 @@ import { webhookRoutes } from './routes/webhook-routes';
 
 export interface AppDeps {
   db: Db;
+  indexesReady: () => Promise<void>;
   redis: Redis;
   producer: EventProducer;
   testEvents: TestEventSender;
@@ -35,7 +36,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     webhookRoutes({
       projects: new ProjectAccess(deps.db),
-      registrations: new RegistrationStore(deps.db),
+      registrations: new RegistrationStore(deps.db, deps.indexesReady),
       testEvents: deps.testEvents,
       urlPolicy: deps.urlPolicy,
     }),

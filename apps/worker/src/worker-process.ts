@@ -5,6 +5,7 @@ import {
   createMongoConnection,
   createRedisConnection,
   ensureIndexes,
+  settleWithin,
   type Config,
   type DeliveryJobData,
   type DeliveryJobResult,
@@ -26,7 +27,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'worker');
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-  await ensureIndexes(mongo.db).catch((error) => logger.error('could not ensure MongoDB indexes', { error }));
+  ensureIndexes(mongo.db).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
   const sender = new HttpSender(config.deliveryTimeoutMs);
   const processor = createDeliveryProcessor({
@@ -58,12 +59,10 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   return {
     worker,
     async stop() {
-      const forced = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref(),
-      );
-      if ((await Promise.race([worker.close(), forced])) === 'timeout') {
+      if ((await settleWithin(worker.close(), config.shutdownTimeoutMs)) === 'timed out') {
+        // Their locks lapse and BullMQ's stalled-job check hands them to another worker: nothing is lost.
         logger.warn('in-flight deliveries did not finish in time; releasing them to other workers');
-        await worker.close(true);
+        await settleWithin(worker.close(true), 2_000);
       }
       sender.close();
       redis.disconnect();

@@ -16,3 +16,4 @@ export * from './storage/mongo-connection';
 export * from './config/config';
 export * from './queue/redis-connection';
 export * from './logging/logger';
+export * from './lifecycle/settle-within';

@@ -9,6 +9,17 @@ export interface BearerAuthOptions {
 }
 
 /**
+ * express-oauth2-jwt-bearer reports every failure as InvalidTokenError, including "could not reach the issuer"
+ * (discovery or JWKS fetch). Those messages are told apart here so an Auth0 outage is a 503, not a 401.
+ */
+const ISSUER_UNREACHABLE = [
+  /Failed to fetch authorization server metadata/,
+  /Expected 200 OK from the JSON Web Key Set/,
+  /request timed out/,
+  /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|fetch failed/,
+];
+
+/**
  * Validates `Authorization: Bearer <access token>` (RS256, issuer, audience, expiry) against the issuer's JWKS.
  * If the issuer cannot be reached to fetch its keys, that is an outage (503), not the caller's fault (401).
  */
@@ -16,8 +27,9 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
   const validate = auth({ issuerBaseURL: options.issuerBaseURL, audience: options.audience, tokenSigningAlg: 'RS256' });
   return (req, res, next) =>
     validate(req, res, (error?: unknown) => {
-      if (error && !(error instanceof UnauthorizedError)) return next(serviceUnavailable('Authorization server'));
-      next(error);
+      const message = (error as Error | undefined)?.message ?? '';
+      const unreachable = !(error instanceof UnauthorizedError) || ISSUER_UNREACHABLE.some((p) => p.test(message));
+      next(error && unreachable ? serviceUnavailable('Authorization server') : error);
     });
 }
 

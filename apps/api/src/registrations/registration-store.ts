@@ -23,7 +23,11 @@ function toPublic(doc: WithId<WebhookRegistrationDocument>): PublicRegistration 
 
 /** Where webhook registrations are stored: MongoDB `registrations`, one per project (unique index). */
 export class RegistrationStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Resolves once the unique index on projectId exists: it is what makes "one per project" hold. */
+    private readonly indexesReady: () => Promise<void>,
+  ) {}
 
   private get collection() {
     return registrationsCollection(this.db);
@@ -31,6 +35,7 @@ export class RegistrationStore {
 
   /** Insert and return it with its new secret. A second registration for the project hits the unique index: 409. */
   async register(input: { projectId: string; url: string; types: SubscribableType[] }) {
+    await this.indexesReady();
     const now = new Date();
     const doc: WebhookRegistrationDocument = { ...input, secret: generateWebhookSecret(), createdAt: now, updatedAt: now };
     try {

@@ -24,6 +24,13 @@ export interface EventProducerOptions {
   /** An ioredis instance or connection options. Producers should fail fast, so disable the offline queue. */
   connection: ConnectionOptions;
   prefix?: string;
+  /** Give up on Redis after this long (BullMQ otherwise waits for a connection forever). Default 3 s. */
+  enqueueTimeoutMs?: number;
+}
+
+export interface EnqueueOptions {
+  /** A caller-chosen id (e.g. an Idempotency-Key): enqueueing the same id twice keeps one event. */
+  eventId?: string;
 }
 
 /**
@@ -32,8 +39,10 @@ export interface EventProducerOptions {
  */
 export class EventProducer {
   readonly queue: Queue<DeliveryJobData>;
+  private readonly enqueueTimeoutMs: number;
 
   constructor(options: EventProducerOptions) {
+    this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
       connection: options.connection,
       prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
@@ -41,13 +50,13 @@ export class EventProducer {
   }
 
   /** Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid. */
-  async enqueue(event: DeviceEvent): Promise<{ eventId: string }> {
+  async enqueue(event: DeviceEvent, options: EnqueueOptions = {}): Promise<{ eventId: string }> {
     const result = validateInternalEvent(event);
     if (!result.valid) throw new EventValidationError(result.errors);
     if (result.value.webhookType === 'TEST') {
       throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
     }
-    return this.add(result.value);
+    return this.add(result.value, options.eventId);
   }
 
   /** Enqueue the TEST event `{"test":"test"}` for a project. */
@@ -59,13 +68,18 @@ export class EventProducer {
     await this.queue.close();
   }
 
-  private async add(event: InternalEvent): Promise<{ eventId: string }> {
-    const eventId = randomUUID();
+  private async add(event: InternalEvent, eventId: string = randomUUID()): Promise<{ eventId: string }> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`)), this.enqueueTimeoutMs);
+    });
     try {
-      await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType));
+      await Promise.race([this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType)), timeout]);
     } catch (error) {
       throw new QueueUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
     }
     return { eventId };
   }

@@ -22,3 +22,18 @@ export async function ensureIndexes(db: Db): Promise<void> {
   await deliveriesCollection(db).createIndex({ projectId: 1, createdAt: -1 }, { name: 'project_newest' });
   await deliveriesCollection(db).createIndex({ eventId: 1, attempt: 1 }, { name: 'event_attempts' });
 }
+
+/**
+ * ensureIndexes once, retried on the next call if it failed (e.g. MongoDB was down at start-up).
+ * Writers that rely on an index await it first, so the unique index always exists before a registration.
+ */
+export function indexBootstrap(db: Db): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= ensureIndexes(db).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+}
