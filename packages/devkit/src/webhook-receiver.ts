@@ -28,7 +28,7 @@ export class WebhookReceiver {
     readonly baseUrl: string,
   ) {}
 
-  static async start(): Promise<WebhookReceiver> {
+  static async start(options: { port?: number } = {}): Promise<WebhookReceiver> {
     let self: WebhookReceiver | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -41,7 +41,7 @@ export class WebhookReceiver {
       });
     });
     server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     self = new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return self;
   }

@@ -63,7 +63,8 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
     await registrations.get(projectId); // 404 when there is nothing to test
     const outcome = await testEvents.send(projectId);
     if (!outcome.finished) return res.status(202).json({ eventId: outcome.eventId });
-    res.status(200).json(outcome);
+    const { finished: _finished, ...report } = outcome;
+    res.status(200).json(report);
   });
 
   return router;
