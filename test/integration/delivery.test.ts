@@ -262,3 +262,32 @@ describe('POST /events', () => {
     expect(await h.producer.queue.count()).toBe(before);
   });
 });
+
+describe('Idempotency-Key', () => {
+  it('the same key enqueues the event once (a pipeline retrying after a timeout)', async () => {
+    const project = await projectWithWebhook();
+    const key = '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09';
+    const send = () =>
+      fetch(`${h.api.url}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pipeline}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(fallDetection(project.projectId)),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const [a, b] = [await send(), await send()];
+    expect(a).toEqual({ status: 202, body: { eventId: key } });
+    expect(b).toEqual({ status: 202, body: { eventId: key } });
+    await h.receiver.waitFor(1, { path: project.path });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.receiver.receivedOn(project.path)).toHaveLength(1);
+  });
+
+  it('400 when the key is not a UUID', async () => {
+    const res = await fetch(`${h.api.url}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pipeline}`, 'content-type': 'application/json', 'idempotency-key': 'abc' },
+      body: JSON.stringify(fallDetection('proj-1')),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toBe('Idempotency-Key header must be a UUID');
+  });
+});

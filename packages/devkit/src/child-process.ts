@@ -45,7 +45,9 @@ export function spawnUntilReady(
       child.kill('SIGKILL');
       reject(new Error(`${error.message}\n${recent.join('\n')}`));
     };
-    child.once('error', fail);
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      fail(error.code === 'ENOENT' ? new Error(`${command} is not installed (see README: Prerequisites)`) : error),
+    );
     child.once('exit', (code) => fail(new Error(`${name} exited with code ${code} before it was ready`)));
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;

@@ -15,6 +15,8 @@ export interface ApiResponse<T = any> {
 
 export interface Harness {
   config: Config;
+  /** The environment the API and workers were configured from (for worker processes). */
+  env: NodeJS.ProcessEnv;
   api: RunningApi;
   workers: RunningWorker[];
   issuer: LocalTokenIssuer;
@@ -63,6 +65,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
 
   const harness: Harness = {
     config,
+    env,
     api,
     workers,
     issuer,

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { deliveriesCollection } from '@novee/shared';
+import { eventually, startHarness, type Harness } from './support/harness';
+import { fallDetection } from './support/fixtures';
+
+// Runs the built worker (`npm test` builds first), as ops run it: a separate process.
+const WORKER_MAIN = join(__dirname, '../../apps/worker/dist/main.js');
+
+let h: Harness;
+let pipeline: string;
+beforeAll(async () => {
+  h = await startHarness({ workers: 0 });
+  pipeline = await h.token('pipeline@clients', 'events:write');
+  await h.createProject('proj-sigterm', ['auth0|member']);
+  const member = await h.token('auth0|member');
+  const res = await h.request('POST', '/webhooks/register', {
+    token: member,
+    body: { projectId: 'proj-sigterm', url: h.receiver.url('/sigterm'), types: ['FALL_DETECTION'] },
+  });
+  expect(res.status).toBe(201);
+});
+afterAll(() => h.stop());
+
+async function startWorkerProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...h.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(async () => output.includes('"worker started"'), 20_000);
+  return child;
+}
+
+it('on SIGTERM a worker process finishes the delivery in flight, takes no new work, and exits 0', async () => {
+  h.receiver.respondWith(() => ({ status: 200, delayMs: 1_500 }));
+  const worker = await startWorkerProcess();
+  const exited = once(worker, 'exit');
+
+  const first = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
+  await h.receiver.waitFor(1, { path: '/sigterm' }); // in flight: the receiver is holding it for 1.5 s
+  worker.kill('SIGTERM');
+  const second = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
+
+  const [code] = await exited;
+  expect(code).toBe(0);
+  const record = await deliveriesCollection(h.db).findOne({ eventId: first.body.eventId });
+  expect(record).toMatchObject({ status: 'delivered', statusCode: 200 });
+
+  // The event that arrived during shutdown waited in the queue; the next worker delivers it.
+  h.receiver.respondWith(() => ({ status: 200 }));
+  expect(await deliveriesCollection(h.db).countDocuments({ eventId: second.body.eventId })).toBe(0);
+  await h.startWorker();
+  await eventually(() => deliveriesCollection(h.db).findOne({ eventId: second.body.eventId, status: 'delivered' }));
+});
