@@ -17,3 +17,4 @@ export * from './config/config';
 export * from './queue/redis-connection';
 export * from './logging/logger';
 export * from './lifecycle/settle-within';
+export * from './lifecycle/run-service';
