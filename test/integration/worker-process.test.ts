@@ -23,22 +23,23 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-async function startWorkerProcess(): Promise<ChildProcess> {
+async function startWorkerProcess(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...h.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await eventually(async () => output.includes('"worker started"'), 20_000);
-  return child;
+  return { child, output: () => output };
 }
 
 it('on SIGTERM a worker process finishes the delivery in flight, takes no new work, and exits 0', async () => {
   h.receiver.respondWith(() => ({ status: 200, delayMs: 1_500 }));
-  const worker = await startWorkerProcess();
+  const { child: worker, output } = await startWorkerProcess();
   const exited = once(worker, 'exit');
 
   const first = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
   await h.receiver.waitFor(1, { path: '/sigterm' }); // in flight: the receiver is holding it for 1.5 s
   worker.kill('SIGTERM');
+  await eventually(async () => output().includes('"shutting down"'));
   const second = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
 
   const [code] = await exited;

@@ -30,7 +30,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const indexesReady = indexBootstrap(mongo.db);
   indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
-  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix });
+  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
 
   const app = createApp({

@@ -5,6 +5,7 @@ import {
   createMongoConnection,
   createRedisConnection,
   ensureIndexes,
+  retryDelay,
   settleWithin,
   type Config,
   type DeliveryJobData,
@@ -40,6 +41,8 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     connection: redis,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
+    // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
+    settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
   });
   worker.on('error', (error) => logger.error('worker error', { error }));
   worker.on('failed', (job, error) => {

@@ -18,3 +18,4 @@ export * from './queue/redis-connection';
 export * from './logging/logger';
 export * from './lifecycle/settle-within';
 export * from './lifecycle/run-service';
+export * from './queue/retry-schedule';

@@ -45,6 +45,7 @@ function harnessEnv(issuer: LocalTokenIssuer, overrides: Record<string, string>)
     AUTH0_AUDIENCE: AUDIENCE,
     WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
     DELIVERY_TIMEOUT_MS: '2000',
+    RETRY_SCHEDULE: '200ms,400ms',
     SHUTDOWN_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'error',
     ...overrides,
@@ -60,7 +61,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
   const mongo = new MongoClient(config.mongodbUrl);
   const db = mongo.db(config.mongodbDb);
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
-  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix });
+  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule });
   const workers: RunningWorker[] = [];
 
   const harness: Harness = {

@@ -23,6 +23,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   return async (job: Job<DeliveryJobData>): Promise<DeliveryJobResult> => {
     const { eventId, projectId, webhookType, data } = job.data;
     const attempt = job.attemptsMade + 1;
+    const final = attempt >= (job.opts.attempts ?? 1);
     const base = { eventId, projectId, webhookType, attempt };
 
     // Upstream validated it, but a pipeline writing to Redis directly may not have: fail loudly, never silently.
@@ -58,6 +59,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       statusCode: result.statusCode,
       error: result.error,
       durationMs: result.durationMs,
+      final,
     });
     throw new DeliveryFailedError(result.error);
   };

@@ -1,5 +1,6 @@
 import { createAjv, describeValidationErrors } from '../validation/ajv';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/queue-names';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../queue/retry-schedule';
 
 /** Environment variables read by the API and the worker, with their defaults. */
 const envSchema = {
@@ -19,6 +20,7 @@ const envSchema = {
     TEST_EVENT_WAIT_MS: { type: 'integer', minimum: 0, maximum: 30_000, default: 5_000 },
     SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 30_000 },
     LOG_LEVEL: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
+    RETRY_SCHEDULE: { type: 'string', default: DEFAULT_RETRY_SCHEDULE },
   },
 } as const;
 
@@ -41,6 +43,7 @@ interface EnvValues {
   TEST_EVENT_WAIT_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   LOG_LEVEL: Config['logLevel'];
+  RETRY_SCHEDULE: string;
 }
 
 export interface Config {
@@ -59,6 +62,8 @@ export interface Config {
   testEventWaitMs: number;
   shutdownTimeoutMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Delays (ms) before each retry of a failed delivery; attempts = length + 1. */
+  retrySchedule: number[];
 }
 
 export class ConfigError extends Error {
@@ -74,6 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${describeValidationErrors(validateEnv.errors).join('; ')}`);
   }
   const v = values as unknown as EnvValues;
+  let retrySchedule: number[];
+  try {
+    retrySchedule = parseRetrySchedule(v.RETRY_SCHEDULE);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
   return {
     redisUrl: v.REDIS_URL,
     queuePrefix: v.QUEUE_PREFIX,
@@ -89,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testEventWaitMs: v.TEST_EVENT_WAIT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
+    retrySchedule,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { InternalEvent, WebhookType } from '../events/event-types';
+import { attemptsFor } from './retry-schedule';
 
 /**
  * The BullMQ job payload: the internal event plus the id that identifies it on every attempt
@@ -27,11 +28,19 @@ export const PRIORITY_BY_TYPE: Record<WebhookType, number> = {
 
 const DAY_SECONDS = 24 * 60 * 60;
 
-/** Job options for one event: keep finished jobs around briefly for inspection, failures for a week. */
-export function deliveryJobOptions(eventId: string, webhookType: WebhookType): JobsOptions {
+/** The worker's backoff strategy of this name reads the retry schedule (see retry-schedule.ts). */
+export const RETRY_BACKOFF_TYPE = 'retry-schedule';
+
+/**
+ * Job options for one event: retried on the schedule (TEST is interactive: one attempt), finished jobs kept
+ * briefly for inspection, failures for a week.
+ */
+export function deliveryJobOptions(eventId: string, webhookType: WebhookType, retrySchedule: number[]): JobsOptions {
   return {
     jobId: eventId,
     priority: PRIORITY_BY_TYPE[webhookType],
+    attempts: webhookType === 'TEST' ? 1 : attemptsFor(retrySchedule),
+    backoff: { type: RETRY_BACKOFF_TYPE },
     removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
     removeOnFail: { age: 7 * DAY_SECONDS },
   };

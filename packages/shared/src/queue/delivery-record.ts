@@ -19,5 +19,7 @@ export interface DeliveryRecord {
   statusCode?: number;
   error?: string;
   durationMs?: number;
+  /** On a failed attempt: true when no retry will follow (the event is permanently failed). */
+  final?: boolean;
   createdAt: Date;
 }

@@ -4,6 +4,7 @@ import type { DeviceEvent, InternalEvent } from '../events/event-types';
 import { validateInternalEvent } from '../events/validate-event';
 import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
 
 export class EventValidationError extends Error {
   constructor(readonly errors: string[]) {
@@ -26,6 +27,8 @@ export interface EventProducerOptions {
   prefix?: string;
   /** Give up on Redis after this long (BullMQ otherwise waits for a connection forever). Default 3 s. */
   enqueueTimeoutMs?: number;
+  /** Retry delays in ms for the events this producer enqueues (default DEFAULT_RETRY_SCHEDULE). */
+  retrySchedule?: number[];
 }
 
 export interface EnqueueOptions {
@@ -40,8 +43,10 @@ export interface EnqueueOptions {
 export class EventProducer {
   readonly queue: Queue<DeliveryJobData>;
   private readonly enqueueTimeoutMs: number;
+  private readonly retrySchedule: number[];
 
   constructor(options: EventProducerOptions) {
+    this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
       connection: options.connection,
@@ -75,7 +80,7 @@ export class EventProducer {
       timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`)), this.enqueueTimeoutMs);
     });
     try {
-      await Promise.race([this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType)), timeout]);
+      await Promise.race([this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule)), timeout]);
     } catch (error) {
       throw new QueueUnavailableError(error);
     } finally {
