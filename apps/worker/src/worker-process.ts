@@ -6,6 +6,7 @@ import {
   createRedisConnection,
   ensureIndexes,
   retryDelay,
+  scheduleSpanMs,
   settleWithin,
   type Config,
   type DeliveryJobData,
@@ -14,6 +15,9 @@ import {
 import { DeliveryLog } from './delivery/delivery-log';
 import { HttpSender } from './delivery/http-sender';
 import { createDeliveryProcessor } from './delivery/process-delivery-job';
+import { CircuitBreaker } from './isolation/circuit-breaker';
+import { EndpointGuard } from './isolation/endpoint-guard';
+import { EndpointSlots } from './isolation/endpoint-slots';
 import { RegistrationLookup } from './registrations/registration-lookup';
 
 export interface RunningWorker {
@@ -31,9 +35,22 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   ensureIndexes(mongo.db).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
   const sender = new HttpSender(config.deliveryTimeoutMs);
+  const isolationRedis = createRedisConnection(config.redisUrl, 'worker');
+  isolationRedis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  const guard = new EndpointGuard(
+    new EndpointSlots(isolationRedis, config.queuePrefix, config.endpointMaxInFlight, config.deliveryTimeoutMs + 10_000),
+    new CircuitBreaker(isolationRedis, config.queuePrefix, {
+      threshold: config.circuitFailureThreshold,
+      cooldownMs: config.circuitCooldownMs,
+      maxCooldownMs: config.circuitMaxCooldownMs,
+    }),
+    1_000,
+  );
   const processor = createDeliveryProcessor({
     registrations: new RegistrationLookup(mongo.db),
     sender,
+    guard,
+    maxDeferralMs: scheduleSpanMs(config.retrySchedule) + 60_000,
     log: new DeliveryLog(mongo.db, logger),
     logger,
   });
@@ -69,6 +86,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       }
       sender.close();
       redis.disconnect();
+      isolationRedis.disconnect();
       await mongo.client.close();
     },
   };

@@ -22,6 +22,9 @@ export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   private reply: (hook: ReceivedWebhook) => ReceiverReply = () => ({ status: 200 });
   private waiters: Waiter[] = [];
+  private readonly open = new Map<string, number>();
+  /** The most requests each path has had open at once. */
+  readonly maxOpen = new Map<string, number>();
 
   private constructor(
     private readonly server: Server,
@@ -37,7 +40,10 @@ export class WebhookReceiver {
         const hook = { path: req.url ?? '/', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() };
         const { status, delayMs = 0 } = self!.record(hook);
         const timer = setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'), delayMs);
-        res.once('close', () => clearTimeout(timer));
+        res.once('close', () => {
+          clearTimeout(timer);
+          self!.open.set(hook.path, (self!.open.get(hook.path) ?? 1) - 1);
+        });
       });
     });
     server.keepAliveTimeout = 60_000;
@@ -83,6 +89,9 @@ export class WebhookReceiver {
 
   private record(hook: ReceivedWebhook): ReceiverReply {
     this.received.push(hook);
+    const open = (this.open.get(hook.path) ?? 0) + 1;
+    this.open.set(hook.path, open);
+    this.maxOpen.set(hook.path, Math.max(open, this.maxOpen.get(hook.path) ?? 0));
     for (const waiter of [...this.waiters]) {
       const matching = waiter.path ? this.receivedOn(waiter.path) : this.received;
       if (matching.length >= waiter.count) {

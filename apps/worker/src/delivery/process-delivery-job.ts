@@ -1,5 +1,6 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { RegistrationLookup } from '../registrations/registration-lookup';
 import { buildDeliveryRequest } from './build-delivery-request';
 import type { DeliveryLog } from './delivery-log';
@@ -14,13 +15,16 @@ export class DeliveryFailedError extends Error {
 export interface DeliveryDeps {
   registrations: RegistrationLookup;
   sender: HttpSender;
+  guard: EndpointGuard;
   log: DeliveryLog;
   logger: Logger;
+  /** An event still waiting for its endpoint after this long (since enqueue) fails for good. */
+  maxDeferralMs: number;
 }
 
 /** One job = one attempt to deliver one event to its project's webhook. */
 export function createDeliveryProcessor(deps: DeliveryDeps) {
-  return async (job: Job<DeliveryJobData>): Promise<DeliveryJobResult> => {
+  return async (job: Job<DeliveryJobData>, token?: string): Promise<DeliveryJobResult> => {
     const { eventId, projectId, webhookType, data } = job.data;
     const attempt = job.attemptsMade + 1;
     const final = attempt >= (job.opts.attempts ?? 1);
@@ -45,9 +49,32 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
 
     const { url, secret } = decision.registration;
-    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
-    const result = await deps.sender.send(request);
     const urlHost = new URL(url).host;
+    const admission = await deps.guard.admit(url);
+    if (!admission.admitted) {
+      if (Date.now() - job.data.enqueuedAt > deps.maxDeferralMs) {
+        const error = `gave up: receiver unavailable (${admission.reason}) for the whole retry window`;
+        await deps.log.record({ ...base, status: 'failed', urlHost, error, final: true });
+        throw new UnrecoverableError(error);
+      }
+      // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up.
+      await job.moveToDelayed(admission.retryAt, token);
+      throw new DelayedError(admission.reason);
+    }
+
+    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
+    let result, openedUntil;
+    try {
+      result = await deps.sender.send(request);
+      // Before the slot frees: the next job for this endpoint must see a circuit this failure opened.
+      openedUntil = await deps.guard.recordOutcome(url, result.ok);
+    } finally {
+      await admission.release();
+    }
+    if (openedUntil) {
+      deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
+    }
+
     if (result.ok) {
       await deps.log.record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs });
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };

@@ -21,6 +21,10 @@ const envSchema = {
     SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 30_000 },
     LOG_LEVEL: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     RETRY_SCHEDULE: { type: 'string', default: DEFAULT_RETRY_SCHEDULE },
+    ENDPOINT_MAX_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+    CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+    CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+    CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 600_000 },
   },
 } as const;
 
@@ -44,6 +48,10 @@ interface EnvValues {
   SHUTDOWN_TIMEOUT_MS: number;
   LOG_LEVEL: Config['logLevel'];
   RETRY_SCHEDULE: string;
+  ENDPOINT_MAX_IN_FLIGHT: number;
+  CIRCUIT_FAILURE_THRESHOLD: number;
+  CIRCUIT_COOLDOWN_MS: number;
+  CIRCUIT_MAX_COOLDOWN_MS: number;
 }
 
 export interface Config {
@@ -64,6 +72,11 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Delays (ms) before each retry of a failed delivery; attempts = length + 1. */
   retrySchedule: number[];
+  /** Deliveries in flight to one endpoint across all workers. */
+  endpointMaxInFlight: number;
+  circuitFailureThreshold: number;
+  circuitCooldownMs: number;
+  circuitMaxCooldownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     retrySchedule,
+    endpointMaxInFlight: v.ENDPOINT_MAX_IN_FLIGHT,
+    circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
+    circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
+    circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
   };
 }
 
