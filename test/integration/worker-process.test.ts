@@ -23,8 +23,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-async function startWorkerProcess(): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...h.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startWorkerProcess(env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [WORKER_MAIN], {
+    env: { ...h.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await eventually(async () => output.includes('"worker started"'), 20_000);
@@ -52,4 +55,35 @@ it('on SIGTERM a worker process finishes the delivery in flight, takes no new wo
   expect(await deliveriesCollection(h.db).countDocuments({ eventId: second.body.eventId })).toBe(0);
   await h.startWorker();
   await eventually(() => deliveriesCollection(h.db).findOne({ eventId: second.body.eventId, status: 'delivered' }));
+});
+
+it('a worker killed with SIGKILL mid-delivery loses nothing: 200 events over two worker processes all arrive', async () => {
+  await h.createProject('proj-crash', ['auth0|member']);
+  const member = await h.token('auth0|member');
+  await h.request('POST', '/webhooks/register', {
+    token: member,
+    body: { projectId: 'proj-crash', url: h.receiver.url('/crash'), types: ['FALL_DETECTION'] },
+  });
+  h.receiver.respondWith(() => ({ status: 200, delayMs: 100 }));
+  const env = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', ENDPOINT_MAX_IN_FLIGHT: '50' };
+  const victim = await startWorkerProcess(env);
+  const survivor = await startWorkerProcess(env);
+  try {
+    const eventIds = new Set<string>();
+    for (let i = 0; i < 200; i += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => h.producer.enqueue(fallDetection('proj-crash'))));
+      batch.forEach(({ eventId }) => eventIds.add(eventId));
+    }
+    await h.receiver.waitFor(40, { path: '/crash' });
+    victim.child.kill('SIGKILL');
+
+    await eventually(async () => {
+      const seen = new Set(h.receiver.receivedOn('/crash').map((hook) => hook.headers['x-event-id'] as string));
+      return [...eventIds].every((id) => seen.has(id));
+    }, 45_000);
+  } finally {
+    victim.child.kill('SIGKILL');
+    survivor.child.kill('SIGTERM');
+    await once(survivor.child, 'exit');
+  }
 });

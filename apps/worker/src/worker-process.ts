@@ -58,6 +58,11 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     connection: redis,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
+    // A crashed worker's jobs are found by the others' stalled-job check and run again (at-least-once).
+    // Several stalls are tolerated before BullMQ gives up on a job, so repeated crashes do not drop events.
+    lockDuration: config.workerLockDurationMs,
+    stalledInterval: config.workerStalledIntervalMs,
+    maxStalledCount: 5,
     // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
     settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
   });

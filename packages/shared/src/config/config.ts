@@ -25,6 +25,8 @@ const envSchema = {
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
     CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 600_000 },
+    WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 30_000 },
+    WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 15_000 },
   },
 } as const;
 
@@ -52,6 +54,8 @@ interface EnvValues {
   CIRCUIT_FAILURE_THRESHOLD: number;
   CIRCUIT_COOLDOWN_MS: number;
   CIRCUIT_MAX_COOLDOWN_MS: number;
+  WORKER_LOCK_DURATION_MS: number;
+  WORKER_STALLED_INTERVAL_MS: number;
 }
 
 export interface Config {
@@ -77,6 +81,9 @@ export interface Config {
   circuitFailureThreshold: number;
   circuitCooldownMs: number;
   circuitMaxCooldownMs: number;
+  /** A job whose worker stops renewing its lock for this long (e.g. killed) is handed to another worker. */
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
     circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
+    workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
+    workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
   };
 }
 
