@@ -34,7 +34,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
   ensureIndexes(mongo.db).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
-  const sender = new HttpSender(config.deliveryTimeoutMs);
+  const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks);
   const isolationRedis = createRedisConnection(config.redisUrl, 'worker');
   isolationRedis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
   const guard = new EndpointGuard(

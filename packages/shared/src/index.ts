@@ -19,3 +19,4 @@ export * from './logging/logger';
 export * from './lifecycle/settle-within';
 export * from './lifecycle/run-service';
 export * from './queue/retry-schedule';
+export * from './webhooks/address-policy';

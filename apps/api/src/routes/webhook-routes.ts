@@ -1,5 +1,12 @@
 import { Router, type Request } from 'express';
-import { PROJECT_ID_SCHEMA, ajv, checkWebhookUrl, registerWebhookSchema, updateWebhookSchema, type WebhookUrlPolicy } from '@novee/shared';
+import {
+  PROJECT_ID_SCHEMA,
+  ajv,
+  checkWebhookTarget,
+  registerWebhookSchema,
+  updateWebhookSchema,
+  type WebhookUrlPolicy,
+} from '@novee/shared';
 import { callerSubject } from '../auth/bearer-auth';
 import type { TestEventSender } from '../events/test-event-sender';
 import { badRequest } from '../http/http-error';
@@ -20,8 +27,9 @@ const isProjectId = ajv.compile(PROJECT_ID_SCHEMA);
 export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }: WebhookRoutesDeps): Router {
   const router = Router();
 
-  const checkUrl = (url: string | undefined) => {
-    const problem = url === undefined ? null : checkWebhookUrl(url, urlPolicy);
+  /** https only, and never a private, loopback, link-local or metadata address (SSRF guard, registration side). */
+  const checkUrl = async (url: string | undefined) => {
+    const problem = url === undefined ? null : await checkWebhookTarget(url, urlPolicy);
     if (problem) throw badRequest(problem);
   };
 
@@ -37,14 +45,14 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
 
   router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
     const { projectId, url, types } = req.body;
-    checkUrl(url);
+    await checkUrl(url);
     await projects.assertMember(projectId, callerSubject(req));
     res.status(201).json(await registrations.register({ projectId, url, types }));
   });
 
   router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
     const { projectId, url, types } = req.body;
-    checkUrl(url);
+    await checkUrl(url);
     await projects.assertMember(projectId, callerSubject(req));
     res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));
   });

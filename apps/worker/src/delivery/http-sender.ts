@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { type Got } from 'got';
+import { checkWebhookUrl, guardedLookup } from '@novee/shared';
 import type { DeliveryRequest } from './build-delivery-request';
 
 export type SendResult =
@@ -15,8 +16,14 @@ export class HttpSender {
   private readonly client: Got;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
-  constructor(timeoutMs: number) {
+  constructor(
+    timeoutMs: number,
+    /** Dev/test only: allow loopback receivers. */
+    private readonly allowLoopback = false,
+  ) {
     this.client = got.extend({
+      // SSRF guard, delivery side: every address a connection is made to is checked when it is resolved.
+      dnsLookup: guardedLookup({ allowLoopback }),
       timeout: { request: timeoutMs },
       followRedirect: false,
       throwHttpErrors: false,
@@ -28,6 +35,9 @@ export class HttpSender {
   async send(request: DeliveryRequest): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    // IP-literal hosts are never resolved, so they are checked here (as are the scheme and credentials).
+    const refused = checkWebhookUrl(request.url, { allowHttpLoopback: this.allowLoopback });
+    if (refused) return { ok: false, error: `blocked: ${refused}`, durationMs: 0 };
     try {
       const response = await this.client.post(request.url, { body: request.body, headers: request.headers });
       const { statusCode } = response;

@@ -11,6 +11,7 @@ describe('retry schedule', () => {
   it('parses units and rejects nonsense, naming it', () => {
     expect(parseRetrySchedule('250ms, 1s,1d')).toEqual([250, 1_000, 86_400_000]);
     expect(parseRetrySchedule('')).toEqual([]);
+    expect(parseRetrySchedule('none')).toEqual([]);
     expect(() => parseRetrySchedule('5s,soon')).toThrow('"soon" is not a duration');
   });
 

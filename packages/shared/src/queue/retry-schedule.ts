@@ -6,9 +6,9 @@ export const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "5s,5m,2h" -> [5000, 300000, 7200000]; throws naming the bad part. An empty string means no retries. */
+/** "5s,5m,2h" -> [5000, 300000, 7200000]; throws naming the bad part. "none" (or empty) means no retries. */
 export function parseRetrySchedule(text: string): number[] {
-  if (text.trim() === '') return [];
+  if (text.trim() === '' || text.trim() === 'none') return [];
   return text.split(',').map((part) => {
     const match = /^\s*(\d+)(ms|s|m|h|d)\s*$/.exec(part);
     if (!match) throw new Error(`RETRY_SCHEDULE: "${part.trim()}" is not a duration like 500ms, 5s, 5m, 2h or 1d`);

@@ -1,18 +1,19 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { addressRange, forbiddenAddressReason } from './address-policy';
 
 export interface WebhookUrlPolicy {
-  /** Dev/test only: accept http:// URLs whose host is a loopback address or localhost. */
+  /** Dev/test only: accept loopback targets (and http:// for them). */
   allowHttpLoopback: boolean;
 }
 
-const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** The host part of a URL as an address or name ([::1] -> ::1). */
+export const urlHostname = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
 
-function isLoopbackHost(hostname: string): boolean {
-  if (LOOPBACK_HOSTNAMES.has(hostname)) return true;
-  return isIP(hostname) === 4 && hostname.startsWith('127.');
-}
-
-/** Returns why a webhook URL is not acceptable, or null when it is. Messages name the field. */
+/**
+ * Checks that need no network: a valid https URL without credentials; and an IP-literal host must be a
+ * public address. Returns why the URL is not acceptable (naming the field), or null.
+ */
 export function checkWebhookUrl(rawUrl: string, policy: WebhookUrlPolicy): string | null {
   let url: URL;
   try {
@@ -21,7 +22,33 @@ export function checkWebhookUrl(rawUrl: string, policy: WebhookUrlPolicy): strin
     return 'url must be a valid URL';
   }
   if (url.username || url.password) return 'url must not contain credentials';
-  if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:' && policy.allowHttpLoopback && isLoopbackHost(url.hostname)) return null;
-  return 'url must use https';
+  const host = urlHostname(url);
+  const loopbackAllowed = policy.allowHttpLoopback && (host === 'localhost' || addressRange(host) === 'loopback');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopbackAllowed)) return 'url must use https';
+  if (isIP(host)) {
+    const reason = forbiddenAddressReason(host, { allowLoopback: policy.allowHttpLoopback });
+    if (reason) return `url must point to a public address (${reason})`;
+  }
+  return null;
+}
+
+/**
+ * The registration-time check: checkWebhookUrl, plus the host's DNS answers must all be public. A name that
+ * does not resolve (yet) is accepted; the delivery-time guard checks every connection anyway.
+ */
+export async function checkWebhookTarget(
+  rawUrl: string,
+  policy: WebhookUrlPolicy,
+  lookup: (host: string) => Promise<Array<{ address: string }>> = (host) => dnsLookup(host, { all: true }),
+): Promise<string | null> {
+  const problem = checkWebhookUrl(rawUrl, policy);
+  if (problem) return problem;
+  const host = urlHostname(new URL(rawUrl));
+  if (isIP(host)) return null;
+  const addresses = await lookup(host).catch(() => []);
+  for (const { address } of addresses) {
+    const reason = forbiddenAddressReason(address, { allowLoopback: policy.allowHttpLoopback });
+    if (reason) return `url host ${host} resolves to a non-public address (${reason})`;
+  }
+  return null;
 }
