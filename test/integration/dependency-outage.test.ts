@@ -1,6 +1,6 @@
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, findFreePort } from '@novee/devkit';
-import { loadConfig } from '@novee/shared';
+import { SecretCipher, loadConfig } from '@novee/shared';
 import { AUDIENCE } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -17,6 +17,7 @@ async function apiWith(down: { redis?: boolean; mongo?: boolean; issuer?: boolea
       AUTH0_ISSUER_BASE_URL: down.issuer ? `${await deadUrl('http')}/` : issuer.issuer,
       AUTH0_AUDIENCE: AUDIENCE,
       LOG_LEVEL: 'error',
+      SECRETS_ENCRYPTION_KEYS: SecretCipher.generateKeyEntry(),
     }),
   );
 }

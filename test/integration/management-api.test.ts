@@ -1,5 +1,5 @@
 import { LocalTokenIssuer } from '@novee/devkit';
-import { registrationsCollection } from '@novee/shared';
+import { registrationsCollection, requireSecretCipher } from '@novee/shared';
 import { AUDIENCE, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
@@ -29,6 +29,14 @@ describe('POST /webhooks/register', () => {
     expect(res.body).toMatchObject({ projectId: PROJECT, url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] });
     expect(res.body._id).toMatch(/^[0-9a-f]{24}$/);
     expect(res.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+  });
+
+  it('stores the secret encrypted (AES-256-GCM), never in plaintext', async () => {
+    const { secret } = (await register(validBody())).body;
+    const stored = await registrationsCollection(h.db).findOne({ projectId: PROJECT });
+    expect(stored!.secret).toMatch(/^enc:v1:test:/);
+    expect(JSON.stringify(stored)).not.toContain(secret);
+    expect(requireSecretCipher(h.config).decrypt(stored!.secret)).toBe(secret);
   });
 
   it('409 when the project already has one', async () => {
@@ -103,7 +111,7 @@ describe('PATCH /webhooks', () => {
       types: ['FALL_DETECTION', 'VITAL_THRESHOLD'],
     });
     const stored = await registrationsCollection(h.db).findOne({ projectId: PROJECT });
-    expect(stored?.secret).toBe(created.secret);
+    expect(requireSecretCipher(h.config).decrypt(stored!.secret)).toBe(created.secret);
   });
 
   it('updates only what is given', async () => {

@@ -7,6 +7,7 @@ import {
   indexBootstrap,
   settleWithin,
   requireAuthConfig,
+  requireSecretCipher,
   type Config,
 } from '@novee/shared';
 import { createApp } from './app';
@@ -22,6 +23,7 @@ export interface RunningApi {
 export async function startApi(config: Config): Promise<RunningApi> {
   const logger = createLogger('api', config.logLevel);
   const auth = requireAuthConfig(config);
+  const cipher = requireSecretCipher(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'producer');
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
@@ -36,6 +38,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const app = createApp({
     db: mongo.db,
     indexesReady,
+    cipher,
     redis,
     producer,
     testEvents,

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import type { EventProducer, Logger, WebhookUrlPolicy } from '@novee/shared';
+import type { EventProducer, Logger, SecretCipher, WebhookUrlPolicy } from '@novee/shared';
 import { bearerAuth, type BearerAuthOptions } from './auth/bearer-auth';
 import type { TestEventSender } from './events/test-event-sender';
 import { errorHandler } from './http/error-handler';
@@ -15,6 +15,7 @@ import { webhookRoutes } from './routes/webhook-routes';
 export interface AppDeps {
   db: Db;
   indexesReady: () => Promise<void>;
+  cipher: SecretCipher;
   redis: Redis;
   producer: EventProducer;
   testEvents: TestEventSender;
@@ -36,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     webhookRoutes({
       projects: new ProjectAccess(deps.db),
-      registrations: new RegistrationStore(deps.db, deps.indexesReady),
+      registrations: new RegistrationStore(deps.db, deps.indexesReady, deps.cipher),
       testEvents: deps.testEvents,
       urlPolicy: deps.urlPolicy,
     }),

@@ -5,6 +5,7 @@ import {
   createMongoConnection,
   createRedisConnection,
   ensureIndexes,
+  requireSecretCipher,
   retryDelay,
   scheduleSpanMs,
   settleWithin,
@@ -29,6 +30,7 @@ export interface RunningWorker {
 /** One worker process: many concurrent deliveries, so one slow receiver holds one slot, not the process. */
 export async function startWorker(config: Config): Promise<RunningWorker> {
   const logger = createLogger('worker', config.logLevel);
+  const cipher = requireSecretCipher(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'worker');
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
@@ -47,7 +49,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     1_000,
   );
   const processor = createDeliveryProcessor({
-    registrations: new RegistrationLookup(mongo.db),
+    registrations: new RegistrationLookup(mongo.db, cipher),
     sender,
     guard,
     maxDeferralMs: scheduleSpanMs(config.retrySchedule) + 60_000,

@@ -20,3 +20,4 @@ export * from './lifecycle/settle-within';
 export * from './lifecycle/run-service';
 export * from './queue/retry-schedule';
 export * from './webhooks/address-policy';
+export * from './secrets/secret-cipher';

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, WebhookReceiver } from '@novee/devkit';
-import { EventProducer, createRedisConnection, loadConfig, projectsCollection, type Config } from '@novee/shared';
+import {
+  EventProducer,
+  SecretCipher,
+  createRedisConnection,
+  loadConfig,
+  projectsCollection,
+  type Config,
+} from '@novee/shared';
 import { startWorker, type RunningWorker } from '@novee/worker';
 
 export const AUDIENCE = 'https://api.novee.test';
@@ -48,6 +55,7 @@ function harnessEnv(issuer: LocalTokenIssuer, overrides: Record<string, string>)
     RETRY_SCHEDULE: '200ms,400ms',
     SHUTDOWN_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'error',
+    SECRETS_ENCRYPTION_KEYS: SecretCipher.generateKeyEntry('test'),
     ...overrides,
   };
 }

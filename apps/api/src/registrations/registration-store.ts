@@ -1,6 +1,7 @@
 import { MongoServerError, type Db, type WithId } from 'mongodb';
 import {
   generateWebhookSecret,
+  type SecretCipher,
   registrationsCollection,
   type SubscribableType,
   type WebhookRegistrationDocument,
@@ -27,6 +28,8 @@ export class RegistrationStore {
     private readonly db: Db,
     /** Resolves once the unique index on projectId exists: it is what makes "one per project" hold. */
     private readonly indexesReady: () => Promise<void>,
+    /** Secrets are stored encrypted (AES-256-GCM) and shown in plaintext only to the caller who created them. */
+    private readonly cipher: SecretCipher,
   ) {}
 
   private get collection() {
@@ -37,10 +40,11 @@ export class RegistrationStore {
   async register(input: { projectId: string; url: string; types: SubscribableType[] }) {
     await this.indexesReady();
     const now = new Date();
-    const doc: WebhookRegistrationDocument = { ...input, secret: generateWebhookSecret(), createdAt: now, updatedAt: now };
+    const secret = generateWebhookSecret();
+    const doc: WebhookRegistrationDocument = { ...input, secret: this.cipher.encrypt(secret), createdAt: now, updatedAt: now };
     try {
       const { insertedId } = await this.collection.insertOne(doc);
-      return { ...toPublic({ ...doc, _id: insertedId }), secret: doc.secret };
+      return { ...toPublic({ ...doc, _id: insertedId }), secret };
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
         throw conflict('Webhook has already been registered previously');

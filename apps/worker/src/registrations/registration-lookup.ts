@@ -1,11 +1,15 @@
 import type { Db } from 'mongodb';
-import { registrationsCollection, type WebhookRegistrationDocument } from '@novee/shared';
+import { registrationsCollection, type SecretCipher, type WebhookRegistrationDocument } from '@novee/shared';
 
-/** How the worker finds where (and with which secret) to deliver a project's events. */
+/** How the worker finds where (and with which secret, decrypted) to deliver a project's events. */
 export class RegistrationLookup {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly cipher: SecretCipher,
+  ) {}
 
-  find(projectId: string): Promise<WebhookRegistrationDocument | null> {
-    return registrationsCollection(this.db).findOne({ projectId }, { projection: { _id: 0 } });
+  async find(projectId: string): Promise<WebhookRegistrationDocument | null> {
+    const registration = await registrationsCollection(this.db).findOne({ projectId }, { projection: { _id: 0 } });
+    return registration && { ...registration, secret: this.cipher.decrypt(registration.secret) };
   }
 }

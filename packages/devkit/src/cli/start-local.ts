@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { projectsCollection, verifyWebhook } from '@novee/shared';
+import { SecretCipher, projectsCollection, verifyWebhook } from '@novee/shared';
 import { spawnUntilReady, stopProcess, type RunningProcess } from '../child-process';
 import { startMongoJavaServer } from '../mongo-java-server';
 import { startRedisServer } from '../redis-server';
@@ -47,6 +47,7 @@ async function main(): Promise<number> {
       AUTH0_ISSUER_BASE_URL: issuer.issuer,
       AUTH0_AUDIENCE: AUDIENCE,
       WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+      SECRETS_ENCRYPTION_KEYS: process.env.SECRETS_ENCRYPTION_KEYS ?? localEncryptionKey(dataDir, smoke),
       HOST: '127.0.0.1',
       PORT: String(port('PORT', 3000)),
     };
@@ -68,6 +69,14 @@ async function main(): Promise<number> {
   } finally {
     await stopAll();
   }
+}
+
+/** The local run keeps its data in .local/, so its secrets key must persist there too (dev only). */
+function localEncryptionKey(dataDir: string, ephemeral: boolean): string {
+  if (ephemeral) return SecretCipher.generateKeyEntry('smoke');
+  const file = join(dataDir, 'secrets-encryption-key');
+  if (!existsSync(file)) writeFileSync(file, SecretCipher.generateKeyEntry('local'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 async function track<T extends { stop(): Promise<void> }>(stops: Array<() => Promise<void>>, starting: Promise<T>): Promise<T> {

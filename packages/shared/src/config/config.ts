@@ -1,6 +1,7 @@
 import { createAjv, describeValidationErrors } from '../validation/ajv';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../queue/retry-schedule';
+import { SecretCipher } from '../secrets/secret-cipher';
 
 /** Environment variables read by the API and the worker, with their defaults. */
 const envSchema = {
@@ -27,6 +28,7 @@ const envSchema = {
     CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 600_000 },
     WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 30_000 },
     WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 15_000 },
+    SECRETS_ENCRYPTION_KEYS: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -56,6 +58,7 @@ interface EnvValues {
   CIRCUIT_MAX_COOLDOWN_MS: number;
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
+  SECRETS_ENCRYPTION_KEYS?: string;
 }
 
 export interface Config {
@@ -84,6 +87,8 @@ export interface Config {
   /** A job whose worker stops renewing its lock for this long (e.g. killed) is handed to another worker. */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** "id:base64key,..." for encrypting webhook secrets at rest; required by the API and the worker. */
+  secretsEncryptionKeys?: string;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
+    secretsEncryptionKeys: v.SECRETS_ENCRYPTION_KEYS,
   };
 }
 
@@ -138,4 +144,18 @@ export function requireAuthConfig(config: Config): { issuerBaseURL: string; audi
     throw new ConfigError(`Missing configuration: ${missing.join(', ')} must be set`);
   }
   return { issuerBaseURL, audience };
+}
+
+/** The cipher for webhook secrets at rest; the API and the worker refuse to start without valid keys. */
+export function requireSecretCipher(config: Config): SecretCipher {
+  if (!config.secretsEncryptionKeys) {
+    throw new ConfigError(
+      'Missing configuration: SECRETS_ENCRYPTION_KEYS must be set (make one with `npm run cli -- secrets:generate-key`)',
+    );
+  }
+  try {
+    return SecretCipher.fromKeyList(config.secretsEncryptionKeys);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
 }
