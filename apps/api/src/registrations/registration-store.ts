@@ -53,6 +53,21 @@ export class RegistrationStore {
     }
   }
 
+  /**
+   * A new secret, returned this once. One atomic update: every delivery signed after it (including retries
+   * of earlier events) uses the new secret; none is signed with a mix.
+   */
+  async rotateSecret(projectId: string) {
+    const secret = generateWebhookSecret();
+    const updated = await this.collection.findOneAndUpdate(
+      { projectId },
+      { $set: { secret: this.cipher.encrypt(secret), updatedAt: new Date() } },
+      { returnDocument: 'after', projection: { secret: 0 } },
+    );
+    if (!updated) throw notFound(noRegistration(projectId));
+    return { ...toPublic(updated), secret };
+  }
+
   async update(projectId: string, changes: { url?: string; types?: SubscribableType[] }): Promise<PublicRegistration> {
     const updated = await this.collection.findOneAndUpdate(
       { projectId },

@@ -66,6 +66,10 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
     res.status(204).end();
   });
 
+  router.post('/webhooks/project/:projectId/secret/rotate', async (req, res) => {
+    res.json(await registrations.rotateSecret(await memberProjectId(req)));
+  });
+
   router.post('/webhooks/test/project/:projectId', async (req, res) => {
     const projectId = await memberProjectId(req);
     await registrations.get(projectId); // 404 when there is nothing to test
