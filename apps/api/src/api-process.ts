@@ -29,7 +29,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
 
   // Not awaited: the API starts (and reports 503 on /readyz) while MongoDB is down; registrations wait for it.
-  const indexesReady = indexBootstrap(mongo.db);
+  const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
   indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
   const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule });

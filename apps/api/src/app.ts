@@ -10,7 +10,9 @@ import { ProjectAccess } from './projects/project-access';
 import { RegistrationStore } from './registrations/registration-store';
 import { eventRoutes } from './routes/event-routes';
 import { healthRoutes } from './routes/health-routes';
-import { webhookRoutes } from './routes/webhook-routes';
+import { DeliveryLogReader } from './deliveries/delivery-log-reader';
+import { deliveryLogRoutes } from './routes/delivery-log-routes';
+import { pathProjectOfMember, webhookRoutes } from './routes/webhook-routes';
 
 export interface AppDeps {
   db: Db;
@@ -34,12 +36,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(bearerAuth(deps.auth));
   app.use(express.json({ limit: '256kb' }));
   app.use(eventRoutes(deps.producer));
+  const projects = new ProjectAccess(deps.db);
+  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher);
+  app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));
   app.use(
-    webhookRoutes({
-      projects: new ProjectAccess(deps.db),
-      registrations: new RegistrationStore(deps.db, deps.indexesReady, deps.cipher),
-      testEvents: deps.testEvents,
-      urlPolicy: deps.urlPolicy,
+    deliveryLogRoutes({
+      deliveries: new DeliveryLogReader(deps.db),
+      registrations,
+      producer: deps.producer,
+      memberProjectId: pathProjectOfMember(projects),
     }),
   );
 

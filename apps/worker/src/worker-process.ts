@@ -34,7 +34,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'worker');
   redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-  ensureIndexes(mongo.db).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
+  ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
   const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks);
   const isolationRedis = createRedisConnection(config.redisUrl, 'worker');

@@ -14,14 +14,26 @@ import { validateBody } from '../http/validate-body';
 import type { ProjectAccess } from '../projects/project-access';
 import type { RegistrationStore } from '../registrations/registration-store';
 
+const isProjectId = ajv.compile(PROJECT_ID_SCHEMA);
+
+/** Reads :projectId from the path, checks it, and confirms the caller is a member (404 / 403). */
+export function pathProjectOfMember(projects: ProjectAccess) {
+  return async (req: Request): Promise<string> => {
+    const projectId = req.params.projectId;
+    if (typeof projectId !== 'string' || !isProjectId(projectId)) {
+      throw badRequest('projectId must be 1-128 letters, digits or ._:-');
+    }
+    await projects.assertMember(projectId, callerSubject(req));
+    return projectId;
+  };
+}
+
 export interface WebhookRoutesDeps {
   projects: ProjectAccess;
   registrations: RegistrationStore;
   testEvents: TestEventSender;
   urlPolicy: WebhookUrlPolicy;
 }
-
-const isProjectId = ajv.compile(PROJECT_ID_SCHEMA);
 
 /** The documented management API (SPEC.md): register, update, read, delete, test. */
 export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }: WebhookRoutesDeps): Router {
@@ -33,15 +45,7 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
     if (problem) throw badRequest(problem);
   };
 
-  /** The :projectId of the path, checked, after confirming the caller is a member. */
-  const memberProjectId = async (req: Request): Promise<string> => {
-    const projectId = req.params.projectId;
-    if (typeof projectId !== 'string' || !isProjectId(projectId)) {
-      throw badRequest('projectId must be 1-128 letters, digits or ._:-');
-    }
-    await projects.assertMember(projectId, callerSubject(req));
-    return projectId;
-  };
+  const memberProjectId = pathProjectOfMember(projects);
 
   router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
     const { projectId, url, types } = req.body;

@@ -28,7 +28,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const { eventId, projectId, webhookType, data } = job.data;
     const attempt = job.attemptsMade + 1;
     const final = attempt >= (job.opts.attempts ?? 1);
-    const base = { eventId, projectId, webhookType, attempt };
+    const base = { eventId, projectId, webhookType, attempt, ...(job.data.redelivery && { redelivery: true as const }) };
 
     // Upstream validated it, but a pipeline writing to Redis directly may not have: fail loudly, never silently.
     const dataCheck = validateEventData(webhookType, data);

@@ -29,6 +29,7 @@ const envSchema = {
     WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 30_000 },
     WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 15_000 },
     SECRETS_ENCRYPTION_KEYS: { type: 'string', minLength: 1 },
+    DELIVERY_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 3650, default: 30 },
   },
 } as const;
 
@@ -59,6 +60,7 @@ interface EnvValues {
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
   SECRETS_ENCRYPTION_KEYS?: string;
+  DELIVERY_RETENTION_DAYS: number;
 }
 
 export interface Config {
@@ -89,6 +91,8 @@ export interface Config {
   workerStalledIntervalMs: number;
   /** "id:base64key,..." for encrypting webhook secrets at rest; required by the API and the worker. */
   secretsEncryptionKeys?: string;
+  /** Delivery records are deleted this long after they were written (TTL index). */
+  deliveryRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     secretsEncryptionKeys: v.SECRETS_ENCRYPTION_KEYS,
+    deliveryRetentionDays: v.DELIVERY_RETENTION_DAYS,
   };
 }
 

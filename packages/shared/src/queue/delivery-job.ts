@@ -10,6 +10,8 @@ export type DeliveryJobData = InternalEvent & {
   eventId: string;
   /** Unix ms when the event was accepted, for enqueue-to-delivery latency. */
   enqueuedAt: number;
+  /** Set on a job that re-sends an earlier event on request (same eventId, new job). */
+  redelivery?: true;
 };
 
 /** What the worker returns for a finished job (stored by BullMQ as the job's return value). */

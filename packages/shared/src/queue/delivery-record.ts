@@ -21,5 +21,7 @@ export interface DeliveryRecord {
   durationMs?: number;
   /** On a failed attempt: true when no retry will follow (the event is permanently failed). */
   final?: boolean;
+  /** The attempt belongs to a redelivery requested through the API. */
+  redelivery?: true;
   createdAt: Date;
 }

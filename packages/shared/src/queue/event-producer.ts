@@ -69,23 +69,42 @@ export class EventProducer {
     return this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } });
   }
 
+  /**
+   * Send an earlier event again, as a new job with the same eventId (receivers see the same X-Event-Id).
+   * Returns null when the event's payload is no longer retained in the queue.
+   */
+  async redeliver(eventId: string): Promise<{ eventId: string; redeliveryId: string } | null> {
+    const original = await this.queue.getJob(eventId);
+    if (!original) return null;
+    const redeliveryId = `${eventId}-redelivery-${randomUUID().slice(0, 8)}`;
+    const job: DeliveryJobData = { ...original.data, redelivery: true, enqueuedAt: Date.now() };
+    const options = { ...deliveryJobOptions(eventId, job.webhookType, this.retrySchedule), jobId: redeliveryId };
+    await this.withTimeout(this.queue.add(job.webhookType, job, options));
+    return { eventId, redeliveryId };
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }
 
   private async add(event: InternalEvent, eventId: string = randomUUID()): Promise<{ eventId: string }> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
+    await this.withTimeout(this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule)));
+    return { eventId };
+  }
+
+  /** BullMQ waits for Redis forever; a producer gives up after enqueueTimeoutMs and says the queue is down. */
+  private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`)), this.enqueueTimeoutMs);
     });
     try {
-      await Promise.race([this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule)), timeout]);
+      return await Promise.race([work, timeout]);
     } catch (error) {
       throw new QueueUnavailableError(error);
     } finally {
       clearTimeout(timer);
     }
-    return { eventId };
   }
 }
