@@ -18,18 +18,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 let projectCounter = 0;
-/** A fresh project with a webhook on the loopback receiver at its own path. */
-async function projectWithWebhook(types = ['FALL_DETECTION', 'VITAL_THRESHOLD'], url?: string) {
-  const projectId = `proj-${++projectCounter}`;
-  const path = `/hooks/${projectId}`;
-  await h.createProject(projectId, ['auth0|member']);
-  const res = await h.request('POST', '/webhooks/register', {
-    token: member,
-    body: { projectId, url: url ?? h.receiver.url(path), types },
-  });
-  expect(res.status).toBe(201);
-  return { projectId, path, secret: res.body.secret as string };
-}
+const projectWithWebhook = (types?: string[], url?: string) => h.webhookProject(`proj-${++projectCounter}`, { types, url });
 
 const postEvent = (event: unknown, token = pipeline) => h.request('POST', '/events', { token, body: event });
 const attempts = (eventId: string) =>

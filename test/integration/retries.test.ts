@@ -15,15 +15,7 @@ afterAll(() => h.stop());
 afterEach(() => h.receiver.respondWith(() => ({ status: 200 })));
 
 let n = 0;
-async function project(types = ['FALL_DETECTION']) {
-  const projectId = `retry-${++n}`;
-  await h.createProject(projectId, ['auth0|member']);
-  const res = await h.request('POST', '/webhooks/register', {
-    token: member,
-    body: { projectId, url: h.receiver.url(`/${projectId}`), types },
-  });
-  return { projectId, path: `/${projectId}`, secret: res.body.secret as string };
-}
+const project = (types = ['FALL_DETECTION']) => h.webhookProject(`retry-${++n}`, { types });
 const attempts = (eventId: string) => deliveriesCollection(h.db).find({ eventId }).sort({ attempt: 1 }).toArray();
 
 it('retries a failing receiver with the same X-Event-Id until it answers 2xx', async () => {

@@ -34,6 +34,11 @@ export interface Harness {
   token(sub: string, scope?: string): Promise<string>;
   request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
   createProject(projectId: string, members: string[]): Promise<void>;
+  /**
+   * A project whose member is auth0|member, with a webhook registered through the API (by default on the
+   * loopback receiver at /hooks/{projectId}).
+   */
+  webhookProject(projectId: string, options?: { types?: string[]; url?: string }): Promise<{ projectId: string; path: string; secret: string }>;
   startWorker(env?: Record<string, string>): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
@@ -96,6 +101,16 @@ export async function startHarness(options: { workers?: number; env?: Record<str
     },
     async createProject(projectId, members) {
       await projectsCollection(db).insertOne({ _id: projectId, members });
+    },
+    async webhookProject(projectId, { types = ['FALL_DETECTION', 'VITAL_THRESHOLD'], url } = {}) {
+      const path = `/hooks/${projectId}`;
+      await harness.createProject(projectId, ['auth0|member']);
+      const res = await harness.request('POST', '/webhooks/register', {
+        token: await harness.token('auth0|member'),
+        body: { projectId, url: url ?? receiver.url(path), types },
+      });
+      if (res.status !== 201) throw new Error(`register ${projectId}: ${res.status} ${JSON.stringify(res.body)}`);
+      return { projectId, path, secret: res.body.secret };
     },
     async startWorker(extraEnv = {}) {
       const worker = await startWorker(loadConfig({ ...env, ...extraEnv }));
