@@ -17,6 +17,7 @@ async function apiWith(down: { redis?: boolean; mongo?: boolean; issuer?: boolea
       AUTH0_ISSUER_BASE_URL: down.issuer ? `${await deadUrl('http')}/` : issuer.issuer,
       AUTH0_AUDIENCE: AUDIENCE,
       LOG_LEVEL: 'error',
+      METRICS_PORT: '0',
       SECRETS_ENCRYPTION_KEYS: SecretCipher.generateKeyEntry(),
     }),
   );

@@ -5,6 +5,10 @@ import {
   createMongoConnection,
   createRedisConnection,
   indexBootstrap,
+  announceRegistrationChange,
+  createMetricsRegistry,
+  registerQueueDepth,
+  startMetricsServer,
   settleWithin,
   requireAuthConfig,
   requireSecretCipher,
@@ -16,6 +20,7 @@ import { TestEventSender } from './events/test-event-sender';
 export interface RunningApi {
   server: Server;
   url: string;
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -34,6 +39,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
 
   const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
+  const metrics = createMetricsRegistry('api');
+  registerQueueDepth(metrics, producer.queue);
 
   const app = createApp({
     db: mongo.db,
@@ -45,7 +52,15 @@ export async function startApi(config: Config): Promise<RunningApi> {
     auth,
     urlPolicy: { allowHttpLoopback: config.allowHttpLoopbackWebhooks },
     logger,
+    metrics,
+    bullBoardReadOnly: config.bullBoardReadOnly,
+    // If Redis is down the change still stands in MongoDB; workers pick it up when their cache entry expires.
+    announceRegistrationChange: (projectId) =>
+      announceRegistrationChange(redis, config.queuePrefix, projectId).catch((error: Error) => {
+        logger.warn('could not announce registration change; workers will see it within 30 s', { projectId, error: error.message });
+      }),
   });
+  const metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
   });
@@ -57,7 +72,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
   return {
     server,
     url,
+    metricsUrl: metricsServer.url,
     async stop() {
+      await metricsServer.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await settleWithin(closed, 5_000);

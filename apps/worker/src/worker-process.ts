@@ -5,6 +5,8 @@ import {
   createMongoConnection,
   createRedisConnection,
   ensureIndexes,
+  createMetricsRegistry,
+  startMetricsServer,
   requireSecretCipher,
   retryDelay,
   scheduleSpanMs,
@@ -17,12 +19,18 @@ import { DeliveryLog } from './delivery/delivery-log';
 import { HttpSender } from './delivery/http-sender';
 import { createDeliveryProcessor } from './delivery/process-delivery-job';
 import { CircuitBreaker } from './isolation/circuit-breaker';
+import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointSlots } from './isolation/endpoint-slots';
+import { RegistrationCache } from './registrations/registration-cache';
 import { RegistrationLookup } from './registrations/registration-lookup';
+
+/** Safety net only: changes are announced and applied at once (see RegistrationCache). */
+const REGISTRATION_CACHE_TTL_MS = 30_000;
 
 export interface RunningWorker {
   worker: Worker<DeliveryJobData, DeliveryJobResult>;
+  metricsUrl: string;
   /** Stop taking jobs and let in-flight deliveries finish (up to shutdownTimeoutMs, then release them). */
   stop(): Promise<void>;
 }
@@ -48,8 +56,15 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     }),
     1_000,
   );
+  const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);
+  const subscriber = createRedisConnection(config.redisUrl, 'worker');
+  subscriber.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  await registrations.subscribe(subscriber, config.queuePrefix, logger);
+  const registry = createMetricsRegistry('worker');
+  const metrics = new DeliveryMetrics(registry);
   const processor = createDeliveryProcessor({
-    registrations: new RegistrationLookup(mongo.db, cipher),
+    metrics,
+    registrations,
     sender,
     guard,
     maxDeferralMs: scheduleSpanMs(config.retrySchedule) + 60_000,
@@ -81,11 +96,14 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     });
   });
   await worker.waitUntilReady();
+  const metricsServer = await startMetricsServer(registry, config.metricsHost, config.metricsPort);
   logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE });
 
   return {
     worker,
+    metricsUrl: metricsServer.url,
     async stop() {
+      await metricsServer.stop();
       if ((await settleWithin(worker.close(), config.shutdownTimeoutMs)) === 'timed out') {
         // Their locks lapse and BullMQ's stalled-job check hands them to another worker: nothing is lost.
         logger.warn('in-flight deliveries did not finish in time; releasing them to other workers');
@@ -94,6 +112,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       sender.close();
       redis.disconnect();
       isolationRedis.disconnect();
+      subscriber.disconnect();
       await mongo.client.close();
     },
   };

@@ -21,3 +21,5 @@ export * from './lifecycle/run-service';
 export * from './queue/retry-schedule';
 export * from './webhooks/address-policy';
 export * from './secrets/secret-cipher';
+export * from './metrics/metrics-registry';
+export * from './storage/registration-changes';

@@ -60,6 +60,7 @@ function harnessEnv(issuer: LocalTokenIssuer, overrides: Record<string, string>)
     RETRY_SCHEDULE: '200ms,400ms',
     SHUTDOWN_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'error',
+    METRICS_PORT: '0',
     SECRETS_ENCRYPTION_KEYS: SecretCipher.generateKeyEntry('test'),
     ...overrides,
   };

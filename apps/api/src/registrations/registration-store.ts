@@ -30,6 +30,8 @@ export class RegistrationStore {
     private readonly indexesReady: () => Promise<void>,
     /** Secrets are stored encrypted (AES-256-GCM) and shown in plaintext only to the caller who created them. */
     private readonly cipher: SecretCipher,
+    /** Tells the workers to drop their cached copy; they also expire it on their own. */
+    private readonly announceChange: (projectId: string) => Promise<void>,
   ) {}
 
   private get collection() {
@@ -44,6 +46,7 @@ export class RegistrationStore {
     const doc: WebhookRegistrationDocument = { ...input, secret: this.cipher.encrypt(secret), createdAt: now, updatedAt: now };
     try {
       const { insertedId } = await this.collection.insertOne(doc);
+      await this.announceChange(input.projectId);
       return { ...toPublic({ ...doc, _id: insertedId }), secret };
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
@@ -65,6 +68,7 @@ export class RegistrationStore {
       { returnDocument: 'after', projection: { secret: 0 } },
     );
     if (!updated) throw notFound(noRegistration(projectId));
+    await this.announceChange(projectId);
     return { ...toPublic(updated), secret };
   }
 
@@ -75,6 +79,7 @@ export class RegistrationStore {
       { returnDocument: 'after', projection: { secret: 0 } },
     );
     if (!updated) throw notFound('Must register webhook before updating it');
+    await this.announceChange(projectId);
     return toPublic(updated);
   }
 
@@ -87,6 +92,7 @@ export class RegistrationStore {
   async remove(projectId: string): Promise<void> {
     const { deletedCount } = await this.collection.deleteOne({ projectId });
     if (deletedCount === 0) throw notFound(noRegistration(projectId));
+    await this.announceChange(projectId);
   }
 }
 

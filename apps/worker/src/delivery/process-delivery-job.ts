@@ -1,7 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
-import type { RegistrationLookup } from '../registrations/registration-lookup';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics';
+import type { RegistrationCache } from '../registrations/registration-cache';
 import { buildDeliveryRequest } from './build-delivery-request';
 import type { DeliveryLog } from './delivery-log';
 import { decideDelivery } from './delivery-rules';
@@ -13,10 +14,11 @@ export class DeliveryFailedError extends Error {
 }
 
 export interface DeliveryDeps {
-  registrations: RegistrationLookup;
+  registrations: Pick<RegistrationCache, 'find'>;
   sender: HttpSender;
   guard: EndpointGuard;
   log: DeliveryLog;
+  metrics: DeliveryMetrics;
   logger: Logger;
   /** An event still waiting for its endpoint after this long (since enqueue) fails for good. */
   maxDeferralMs: number;
@@ -29,35 +31,43 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const attempt = job.attemptsMade + 1;
     const final = attempt >= (job.opts.attempts ?? 1);
     const base = { eventId, projectId, webhookType, attempt, ...(job.data.redelivery && { redelivery: true as const }) };
+    const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0]) => {
+      deps.metrics.observeAttempt(attemptRecord, job.data.enqueuedAt);
+      await deps.log.record(attemptRecord);
+    };
 
     // Upstream validated it, but a pipeline writing to Redis directly may not have: fail loudly, never silently.
     const dataCheck = validateEventData(webhookType, data);
     if (!dataCheck.valid) {
       const error = `Invalid ${webhookType} data: ${dataCheck.errors.join('; ')}`;
-      await deps.log.record({ ...base, status: 'rejected', error });
+      await record({ ...base, status: 'rejected', error });
       throw new UnrecoverableError(error);
     }
 
     const decision = decideDelivery(projectId, webhookType, await deps.registrations.find(projectId));
     if (decision.action === 'skip') {
       deps.logger.debug('no webhook registered; event skipped', { eventId, projectId, webhookType });
+      deps.metrics.skipped(webhookType);
       return { outcome: 'skipped' };
     }
     if (decision.action === 'reject') {
-      await deps.log.record({ ...base, status: 'rejected', error: decision.reason });
+      await record({ ...base, status: 'rejected', error: decision.reason });
       throw new UnrecoverableError(decision.reason);
     }
 
     const { url, secret } = decision.registration;
     const urlHost = new URL(url).host;
-    const admission = await deps.guard.admit(url);
+    // Starts that neither succeeded nor failed were deferrals (BullMQ counts every move to active).
+    const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+    const admission = await deps.guard.admit(url, deferrals);
     if (!admission.admitted) {
       if (Date.now() - job.data.enqueuedAt > deps.maxDeferralMs) {
         const error = `gave up: receiver unavailable (${admission.reason}) for the whole retry window`;
-        await deps.log.record({ ...base, status: 'failed', urlHost, error, final: true });
+        await record({ ...base, status: 'failed', urlHost, error, final: true });
         throw new UnrecoverableError(error);
       }
       // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up.
+      deps.metrics.deferred(admission.reason);
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError(admission.reason);
     }
@@ -76,10 +86,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
 
     if (result.ok) {
-      await deps.log.record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs });
+      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs });
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
-    await deps.log.record({
+    await record({
       ...base,
       status: 'failed',
       urlHost,

@@ -18,12 +18,19 @@ export class EndpointGuard {
     private readonly busyRetryMs: number,
   ) {}
 
-  async admit(url: string, now = Date.now()): Promise<Admission> {
+  /**
+   * `deferrals`: how often this job was already turned away. Each time it waits twice as long (up to 32x),
+   * so the jobs queued for a stuck endpoint poll it rarely instead of churning through the workers.
+   */
+  async admit(url: string, deferrals = 0, now = Date.now()): Promise<Admission> {
     const endpoint = endpointKey(url);
     const openUntil = await this.breaker.openUntil(endpoint, now);
     if (openUntil) return { admitted: false, retryAt: openUntil + jitter(1_000), reason: 'circuit open' };
     const lease = await this.slots.acquire(endpoint);
-    if (!lease) return { admitted: false, retryAt: now + this.busyRetryMs / 2 + jitter(this.busyRetryMs), reason: 'endpoint busy' };
+    if (!lease) {
+      const wait = this.busyRetryMs * 2 ** Math.min(deferrals, 5);
+      return { admitted: false, retryAt: now + wait / 2 + jitter(wait), reason: 'endpoint busy' };
+    }
     return { admitted: true, release: () => this.slots.release(endpoint, lease) };
   }
 

@@ -51,10 +51,10 @@ async function main(): Promise<number> {
       HOST: '127.0.0.1',
       PORT: String(port('PORT', 3000)),
     };
-    const api = await startNode('apps/api/dist/main.js', env, /"message":"api listening"/);
+    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(port('API_METRICS_PORT', 9464)) }, /"message":"api listening"/);
     stops.push(() => stopProcess(api.child));
     const apiUrl = JSON.parse(api.match.input!).url as string;
-    const worker = await startNode('apps/worker/dist/main.js', env, /"message":"worker started"/);
+    const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: String(port('WORKER_METRICS_PORT', 9465)) }, /"message":"worker started"/);
     stops.push(() => stopProcess(worker.child));
 
     await addDemoProject(mongoUrl, process.env.MONGODB_DB);

@@ -30,6 +30,9 @@ const envSchema = {
     WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 15_000 },
     SECRETS_ENCRYPTION_KEYS: { type: 'string', minLength: 1 },
     DELIVERY_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 3650, default: 30 },
+    METRICS_HOST: { type: 'string', default: '0.0.0.0' },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    BULL_BOARD_READ_ONLY: { type: 'boolean', default: true },
   },
 } as const;
 
@@ -61,6 +64,9 @@ interface EnvValues {
   WORKER_STALLED_INTERVAL_MS: number;
   SECRETS_ENCRYPTION_KEYS?: string;
   DELIVERY_RETENTION_DAYS: number;
+  METRICS_HOST: string;
+  METRICS_PORT: number;
+  BULL_BOARD_READ_ONLY: boolean;
 }
 
 export interface Config {
@@ -93,6 +99,11 @@ export interface Config {
   secretsEncryptionKeys?: string;
   /** Delivery records are deleted this long after they were written (TTL index). */
   deliveryRetentionDays: number;
+  /** Prometheus /metrics is served on its own port (0 = any free port). */
+  metricsHost: string;
+  metricsPort: number;
+  /** Bull Board (admin scope) can only look unless this is false. */
+  bullBoardReadOnly: boolean;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     secretsEncryptionKeys: v.SECRETS_ENCRYPTION_KEYS,
     deliveryRetentionDays: v.DELIVERY_RETENTION_DAYS,
+    metricsHost: v.METRICS_HOST,
+    metricsPort: v.METRICS_PORT,
+    bullBoardReadOnly: v.BULL_BOARD_READ_ONLY,
   };
 }
 

@@ -1,0 +1,266 @@
+import {
+  WEBHOOK_TYPES,
+  fallDetectionDataSchema,
+  internalEventEnvelopeSchema,
+  registerWebhookSchema,
+  testDataSchema,
+  updateWebhookSchema,
+  vitalThresholdDataSchema,
+} from '@novee/shared';
+
+/**
+ * The OpenAPI 3.1 description of the management and ingestion API. Request schemas are the very ajv schemas
+ * the API validates with, so the document cannot drift from what is enforced. Served at /openapi.json.
+ */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
+const projectIdParam = { name: 'projectId', in: 'path', required: true, schema: { type: 'string' } };
+const errorResponse = (description: string, example: { statusCode: number; error: string; message: string }) => ({
+  description,
+  content: json(ref('Error'), example),
+});
+const unauthorized = errorResponse('Missing or invalid bearer token', { statusCode: 401, error: 'Unauthorized', message: 'Unauthorized' });
+const forbidden = errorResponse('Not a member of the project (or missing scope)', { statusCode: 403, error: 'Forbidden', message: 'You are not a member of project proj-1' });
+const unknownProject = errorResponse('Unknown project, or nothing registered', { statusCode: 404, error: 'Not Found', message: 'No project with id proj-1 was found' });
+const unavailable = errorResponse('A dependency (MongoDB, Redis, the token issuer) is down; retry', { statusCode: 503, error: 'Service Unavailable', message: 'Database is unavailable, try again shortly' });
+const badRequest = (message: string) => errorResponse('Invalid input; the message names each bad field', { statusCode: 400, error: 'Bad Request', message });
+
+const registration = { _id: '6560f1c2a9b8c7d6e5f4a3b2', projectId: 'proj-1', url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] };
+const secret = 'whsec_3f1c0b6a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b';
+const userUUID = '4f1c2b7e-8d9a-4e3b-9c1d-2a3b4c5d6e7f';
+const person = { userUUID, email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
+const fallEvent = {
+  projectId: 'proj-1',
+  userUUID,
+  webhookType: 'FALL_DETECTION',
+  data: { ...person, reasons: ['impact detected'], happenedAt: '2026-11-23T10:15:30.000Z' },
+};
+const vitalEvent = {
+  projectId: 'proj-1',
+  userUUID,
+  webhookType: 'VITAL_THRESHOLD',
+  data: { ...person, triggeredVitals: [{ vitalType: 'heartrate', badValue: 182, thresholdValue: 150, vital_id: 'v-1', reason: 'high' }] },
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Novee webhooks',
+    version: '1.0.0',
+    description:
+      'Register a webhook per project and receive FALL_DETECTION and VITAL_THRESHOLD events, signed with HMAC-SHA256 ' +
+      '(X-Timestamp, X-Signature over "{timestamp}.{body}"). Pipelines post events to /events.',
+  },
+  components: {
+    securitySchemes: { auth0: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Auth0 access token' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['statusCode', 'error', 'message'],
+        properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+      },
+      RegisterWebhookRequest: registerWebhookSchema,
+      UpdateWebhookRequest: updateWebhookSchema,
+      Registration: {
+        type: 'object',
+        required: ['_id', 'projectId', 'url', 'types'],
+        additionalProperties: false,
+        properties: {
+          _id: { type: 'string' },
+          projectId: { type: 'string' },
+          url: { type: 'string', format: 'uri' },
+          types: registerWebhookSchema.properties.types,
+        },
+      },
+      RegistrationWithSecret: {
+        allOf: [ref('Registration')],
+        type: 'object',
+        required: ['secret'],
+        properties: { secret: { type: 'string', pattern: '^whsec_' } },
+      },
+      FallDetectionData: fallDetectionDataSchema,
+      VitalThresholdData: vitalThresholdDataSchema,
+      TestData: testDataSchema,
+      Event: {
+        ...internalEventEnvelopeSchema,
+        properties: {
+          ...internalEventEnvelopeSchema.properties,
+          webhookType: { type: 'string', enum: WEBHOOK_TYPES.filter((type) => type !== 'TEST') },
+          data: { oneOf: [ref('FallDetectionData'), ref('VitalThresholdData')] },
+        },
+      },
+      EventAccepted: { type: 'object', required: ['eventId'], properties: { eventId: { type: 'string' } } },
+      TestOutcome: {
+        type: 'object',
+        required: ['eventId', 'delivered'],
+        properties: {
+          eventId: { type: 'string' },
+          delivered: { type: 'boolean' },
+          statusCode: { type: 'integer' },
+          error: { type: 'string' },
+          durationMs: { type: 'integer' },
+        },
+      },
+      DeliveryAttempt: {
+        type: 'object',
+        required: ['id', 'eventId', 'webhookType', 'attempt', 'status', 'createdAt'],
+        properties: {
+          id: { type: 'string' },
+          eventId: { type: 'string' },
+          webhookType: { type: 'string', enum: [...WEBHOOK_TYPES] },
+          attempt: { type: 'integer', minimum: 1 },
+          status: { type: 'string', enum: ['delivered', 'failed', 'rejected'] },
+          statusCode: { type: 'integer' },
+          error: { type: 'string' },
+          durationMs: { type: 'integer' },
+          urlHost: { type: 'string' },
+          final: { type: 'boolean' },
+          redelivery: { type: 'boolean' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      DeliveryPage: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: { items: { type: 'array', items: ref('DeliveryAttempt') }, nextCursor: { type: ['string', 'null'] } },
+      },
+      Redelivery: {
+        type: 'object',
+        required: ['eventId', 'redeliveryId'],
+        properties: { eventId: { type: 'string' }, redeliveryId: { type: 'string' } },
+      },
+    },
+  },
+  security: [{ auth0: [] }],
+  paths: {
+    '/webhooks/register': {
+      post: {
+        summary: 'Register the project’s webhook (one per project)',
+        requestBody: { required: true, content: json(ref('RegisterWebhookRequest'), { projectId: 'proj-1', url: registration.url, types: ['FALL_DETECTION'] }) },
+        responses: {
+          201: { description: 'Registered; the secret is shown only here', content: json(ref('RegistrationWithSecret'), { ...registration, secret }) },
+          400: badRequest('url must use https'),
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          409: errorResponse('The project already has a webhook', { statusCode: 409, error: 'Conflict', message: 'Webhook has already been registered previously' }),
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks': {
+      patch: {
+        summary: 'Change the URL and/or types',
+        requestBody: { required: true, content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }) },
+        responses: {
+          200: { description: 'Updated (no secret)', content: json(ref('Registration'), { ...registration, types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }) },
+          400: badRequest('types[0] must be one of: FALL_DETECTION, VITAL_THRESHOLD'),
+          401: unauthorized,
+          403: forbidden,
+          404: errorResponse('Nothing registered yet', { statusCode: 404, error: 'Not Found', message: 'Must register webhook before updating it' }),
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}': {
+      parameters: [projectIdParam],
+      get: {
+        summary: 'The project’s webhook (no secret)',
+        responses: { 200: { description: 'The registration', content: json(ref('Registration'), registration) }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+      },
+      delete: {
+        summary: 'Remove the project’s webhook',
+        responses: { 204: { description: 'Removed' }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+      },
+    },
+    '/webhooks/test/project/{projectId}': {
+      parameters: [projectIdParam],
+      post: {
+        summary: 'Send {"test":"test"} through the queue and worker',
+        responses: {
+          200: { description: 'The first attempt finished', content: json(ref('TestOutcome'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', delivered: true, statusCode: 200, durationMs: 42 }) },
+          202: { description: 'Sent; not finished within the wait', content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }) },
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}/secret/rotate': {
+      parameters: [projectIdParam],
+      post: {
+        summary: 'Replace the signing secret; the new one is shown only here',
+        responses: { 200: { description: 'Rotated', content: json(ref('RegistrationWithSecret'), { ...registration, secret }) }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+      },
+    },
+    '/webhooks/project/{projectId}/deliveries': {
+      parameters: [projectIdParam],
+      get: {
+        summary: 'Delivery attempts, newest first',
+        parameters: [
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['delivered', 'failed', 'rejected'] } },
+          { name: 'type', in: 'query', schema: { type: 'string', enum: [...WEBHOOK_TYPES] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: {
+            description: 'A page',
+            content: json(ref('DeliveryPage'), {
+              items: [{ id: '6560f1c2a9b8c7d6e5f4a3b3', eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', webhookType: 'FALL_DETECTION', attempt: 1, status: 'delivered', statusCode: 200, durationMs: 42, urlHost: 'hooks.example.com', createdAt: '2026-11-23T10:15:31.000Z' }],
+              nextCursor: null,
+            }),
+          },
+          400: badRequest('query.limit must be <= 100'),
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}/deliveries/{eventId}/redeliver': {
+      parameters: [projectIdParam, { name: 'eventId', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        summary: 'Send an event again (same X-Event-Id)',
+        responses: {
+          202: { description: 'Queued', content: json(ref('Redelivery'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', redeliveryId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09-redelivery-1a2b3c4d' }) },
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          410: errorResponse('The event’s payload is no longer retained', { statusCode: 410, error: 'Gone', message: 'Event 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 is no longer retained for redelivery' }),
+          503: unavailable,
+        },
+      },
+    },
+    '/events': {
+      post: {
+        summary: 'Ingest a FALL_DETECTION or VITAL_THRESHOLD event (scope events:write)',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', format: 'uuid' } }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: ref('Event'), examples: { fall: { value: fallEvent }, vital: { value: vitalEvent } } } },
+        },
+        responses: {
+          202: { description: 'Enqueued', content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }) },
+          400: badRequest('data.happenedAt must be a valid date-time'),
+          401: unauthorized,
+          403: forbidden,
+          503: errorResponse('Redis is down; retry with the same Idempotency-Key', { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' }),
+        },
+      },
+    },
+    '/healthz': { get: { summary: 'The process is up', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } } } },
+    '/readyz': {
+      get: {
+        summary: 'Redis and MongoDB answer',
+        security: [],
+        responses: {
+          200: { description: 'Ready', content: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', mongodb: 'ok' } }) },
+          503: { description: 'Not ready', content: json({ type: 'object' }, { status: 'unavailable', checks: { redis: 'ok', mongodb: 'unavailable' } }) },
+        },
+      },
+    },
+  },
+};
