@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import {
   EventProducer,
   createLogger,
@@ -18,6 +19,7 @@ import { createApp } from './app';
 import { TestEventSender } from './events/test-event-sender';
 
 export interface RunningApi {
+  app: Express;
   server: Server;
   url: string;
   metricsUrl: string;
@@ -70,6 +72,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   logger.info('api listening', { url, allowHttpLoopbackWebhooks: config.allowHttpLoopbackWebhooks });
 
   return {
+    app,
     server,
     url,
     metricsUrl: metricsServer.url,

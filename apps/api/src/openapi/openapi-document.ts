@@ -25,6 +25,12 @@ const unknownProject = errorResponse('Unknown project, or nothing registered', {
 const unavailable = errorResponse('A dependency (MongoDB, Redis, the token issuer) is down; retry', { statusCode: 503, error: 'Service Unavailable', message: 'Database is unavailable, try again shortly' });
 const badRequest = (message: string) => errorResponse('Invalid input; the message names each bad field', { statusCode: 400, error: 'Bad Request', message });
 
+const registrationProperties = {
+  _id: { type: 'string' },
+  projectId: { type: 'string' },
+  url: { type: 'string', format: 'uri' },
+  types: registerWebhookSchema.properties.types,
+};
 const registration = { _id: '6560f1c2a9b8c7d6e5f4a3b2', projectId: 'proj-1', url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] };
 const secret = 'whsec_3f1c0b6a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b';
 const userUUID = '4f1c2b7e-8d9a-4e3b-9c1d-2a3b4c5d6e7f';
@@ -65,18 +71,13 @@ export const openApiDocument = {
         type: 'object',
         required: ['_id', 'projectId', 'url', 'types'],
         additionalProperties: false,
-        properties: {
-          _id: { type: 'string' },
-          projectId: { type: 'string' },
-          url: { type: 'string', format: 'uri' },
-          types: registerWebhookSchema.properties.types,
-        },
+        properties: registrationProperties,
       },
       RegistrationWithSecret: {
-        allOf: [ref('Registration')],
         type: 'object',
-        required: ['secret'],
-        properties: { secret: { type: 'string', pattern: '^whsec_' } },
+        required: ['_id', 'projectId', 'url', 'types', 'secret'],
+        additionalProperties: false,
+        properties: { ...registrationProperties, secret: { type: 'string', pattern: '^whsec_[0-9a-f]{64}$' } },
       },
       FallDetectionData: fallDetectionDataSchema,
       VitalThresholdData: vitalThresholdDataSchema,
@@ -251,6 +252,7 @@ export const openApiDocument = {
         },
       },
     },
+    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
     '/healthz': { get: { summary: 'The process is up', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } } } },
     '/readyz': {
       get: {
