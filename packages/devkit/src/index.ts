@@ -3,3 +3,4 @@ export * from './redis-server';
 export * from './mongo-java-server';
 export * from './token-issuer';
 export * from './webhook-receiver';
+export * from './local-stack';

@@ -1,11 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MongoClient } from 'mongodb';
-import { SecretCipher, projectsCollection, verifyWebhook } from '@novee/shared';
-import { spawnUntilReady, stopProcess, type RunningProcess } from '../child-process';
-import { startMongoJavaServer } from '../mongo-java-server';
-import { startRedisServer } from '../redis-server';
-import { LocalTokenIssuer } from '../token-issuer';
+import { SecretCipher, verifyWebhook } from '@novee/shared';
+import { startLocalStack, type LocalStack } from '../local-stack';
 import { WebhookReceiver } from '../webhook-receiver';
 
 /**
@@ -14,7 +10,6 @@ import { WebhookReceiver } from '../webhook-receiver';
  * `--smoke` runs the whole flow once (register, TEST, verify the signature) and exits 0 only if it worked.
  */
 const ROOT = resolve(__dirname, '../../../..');
-const AUDIENCE = 'https://api.novee.local';
 const DEMO_PROJECT = 'demo';
 const DEV_SUBJECT = 'dev|local-user';
 
@@ -22,52 +17,40 @@ async function main(): Promise<number> {
   const smoke = process.argv.includes('--smoke');
   const dataDir = join(ROOT, '.local');
   mkdirSync(join(dataDir, 'redis'), { recursive: true });
-  const stops: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  };
+  // Fixed ports in the interactive run so printed commands stay valid; any free port for --smoke.
+  const port = (name: string, fallback: number) => Number(process.env[name] ?? (smoke ? 0 : fallback));
+
+  const receiver = await WebhookReceiver.start({ port: port('DEMO_RECEIVER_PORT', 3002) });
+  receiver.respondWith((hook) => {
+    console.log(`[demo receiver] ${hook.headers['x-event-type']} ${hook.headers['x-event-id']} ${hook.rawBody}`);
+    return { status: 200 };
+  });
+  let stack: LocalStack | undefined;
   try {
-    const redisUrl = process.env.REDIS_URL ?? (await track(stops, startRedisServer({ dataDir: smoke ? undefined : join(dataDir, 'redis') }))).url;
-    const mongoUrl = process.env.MONGODB_URL ?? (await track(stops, startMongoJavaServer(smoke ? {} : { h2File: join(dataDir, 'mongo.h2') }))).url;
-    // Fixed ports in the interactive run so printed commands stay valid; any free port for --smoke.
-    const port = (name: string, fallback: number) => Number(process.env[name] ?? (smoke ? 0 : fallback));
-    const issuer = await LocalTokenIssuer.start({ audience: AUDIENCE, port: port('DEV_ISSUER_PORT', 3001) });
-    stops.push(() => issuer.stop());
-    const receiver = await WebhookReceiver.start({ port: port('DEMO_RECEIVER_PORT', 3002) });
-    stops.push(() => receiver.stop());
-    receiver.respondWith((hook) => {
-      console.log(`[demo receiver] ${hook.headers['x-event-type']} ${hook.headers['x-event-id']} ${hook.rawBody}`);
-      return { status: 200 };
+    stack = await startLocalStack({
+      dataDir: smoke ? undefined : dataDir,
+      secretsEncryptionKeys: process.env.SECRETS_ENCRYPTION_KEYS ?? localEncryptionKey(dataDir, smoke),
+      ports: {
+        api: port('PORT', 3000),
+        issuer: port('DEV_ISSUER_PORT', 3001),
+        apiMetrics: port('API_METRICS_PORT', 9464),
+        workerMetrics: port('WORKER_METRICS_PORT', 9465),
+      },
+      showLogs: true,
     });
+    await stack.startWorker();
+    await stack.addProject(DEMO_PROJECT, [DEV_SUBJECT]);
+    if (smoke) return await runSmoke(stack, receiver);
 
-    const env = {
-      ...process.env,
-      REDIS_URL: redisUrl,
-      MONGODB_URL: mongoUrl,
-      AUTH0_ISSUER_BASE_URL: issuer.issuer,
-      AUTH0_AUDIENCE: AUDIENCE,
-      WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
-      SECRETS_ENCRYPTION_KEYS: process.env.SECRETS_ENCRYPTION_KEYS ?? localEncryptionKey(dataDir, smoke),
-      HOST: '127.0.0.1',
-      PORT: String(port('PORT', 3000)),
-    };
-    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(port('API_METRICS_PORT', 9464)) }, /"message":"api listening"/);
-    stops.push(() => stopProcess(api.child));
-    const apiUrl = JSON.parse(api.match.input!).url as string;
-    const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: String(port('WORKER_METRICS_PORT', 9465)) }, /"message":"worker started"/);
-    stops.push(() => stopProcess(worker.child));
-
-    await addDemoProject(mongoUrl, process.env.MONGODB_DB);
-    if (smoke) return await runSmoke(apiUrl, issuer, receiver);
-
-    printHowTo(apiUrl, issuer.issuer, receiver.url('/demo'));
+    printHowTo(stack.apiUrl, stack.issuer.issuer, receiver.url('/demo'));
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
     });
     return 0;
   } finally {
-    await stopAll();
+    await stack?.stop();
+    await receiver.stop();
   }
 }
 
@@ -79,38 +62,10 @@ function localEncryptionKey(dataDir: string, ephemeral: boolean): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-async function track<T extends { stop(): Promise<void> }>(stops: Array<() => Promise<void>>, starting: Promise<T>): Promise<T> {
-  const started = await starting;
-  stops.push(() => started.stop());
-  return started;
-}
-
-function startNode(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<RunningProcess> {
-  const child = spawnUntilReady(process.execPath, [join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
-  return child.then((running) => {
-    running.child.stdout?.pipe(process.stdout);
-    running.child.stderr?.pipe(process.stderr);
-    return running;
-  });
-}
-
-async function addDemoProject(mongoUrl: string, dbName = 'novee_webhooks'): Promise<void> {
-  const client = new MongoClient(mongoUrl);
-  try {
-    await projectsCollection(client.db(dbName)).updateOne(
-      { _id: DEMO_PROJECT },
-      { $addToSet: { members: DEV_SUBJECT } },
-      { upsert: true },
-    );
-  } finally {
-    await client.close();
-  }
-}
-
-async function runSmoke(apiUrl: string, issuer: LocalTokenIssuer, receiver: WebhookReceiver): Promise<number> {
-  const token = await issuer.issueToken({ sub: DEV_SUBJECT });
+async function runSmoke(stack: LocalStack, receiver: WebhookReceiver): Promise<number> {
+  const token = await stack.issuer.issueToken({ sub: DEV_SUBJECT });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(apiUrl + path, {
+    const res = await fetch(stack.apiUrl + path, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -135,15 +90,16 @@ async function runSmoke(apiUrl: string, issuer: LocalTokenIssuer, receiver: Webh
 function printHowTo(apiUrl: string, issuerUrl: string, receiverUrl: string): void {
   console.log(`
 Novee webhooks is running locally (Ctrl-C stops everything).
-  API:            ${apiUrl}
+  API:            ${apiUrl}   (Swagger UI: ${apiUrl}/docs)
   token issuer:   ${issuerUrl}
   demo receiver:  ${receiverUrl}   (prints every webhook it gets)
   demo project:   "${DEMO_PROJECT}", member "${DEV_SUBJECT}"
+  metrics:        http://127.0.0.1:9464/metrics (API), http://127.0.0.1:9465/metrics (worker)
 
 1. Get an access token (add "scope":"events:write" to post events):
    TOKEN=$(curl -s -X POST ${issuerUrl}oauth/token -H 'content-type: application/json' \\
      -d '{"sub":"${DEV_SUBJECT}","scope":"events:write"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
-2. Register a webhook (http is allowed on loopback in this local run only); keep the secret it returns:
+2. Register a webhook (loopback http is allowed in this local run only); keep the secret it returns:
    curl -s -X POST ${apiUrl}/webhooks/register -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
      -d '{"projectId":"${DEMO_PROJECT}","url":"${receiverUrl}","types":["FALL_DETECTION","VITAL_THRESHOLD"]}'
 3. Send a TEST event through the queue and worker:

@@ -1,0 +1,113 @@
+import { join, resolve } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { SecretCipher, projectsCollection } from '@novee/shared';
+import { spawnUntilReady, stopProcess, type RunningProcess } from './child-process';
+import { startMongoJavaServer } from './mongo-java-server';
+import { startRedisServer } from './redis-server';
+import { LocalTokenIssuer } from './token-issuer';
+
+const ROOT = resolve(__dirname, '../../..');
+export const LOCAL_AUDIENCE = 'https://api.novee.local';
+
+export interface LocalStackOptions {
+  /** Keep Redis and MongoDB data here (else in memory / throwaway). */
+  dataDir?: string;
+  secretsEncryptionKeys: string;
+  ports?: { api?: number; issuer?: number; apiMetrics?: number; workerMetrics?: number };
+  /** Extra environment for the API and workers. */
+  env?: Record<string, string>;
+  /** Pipe the processes' logs to ours. */
+  showLogs?: boolean;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  issuer: LocalTokenIssuer;
+  env: NodeJS.ProcessEnv;
+  /** Start one more worker process; returns a function that stops it (SIGTERM). */
+  startWorker(extraEnv?: Record<string, string>): Promise<() => Promise<void>>;
+  addProject(projectId: string, members: string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis and mongo-java-server (unless REDIS_URL / MONGODB_URL are set), a token issuer, and the API as a
+ * separate process, exactly as the local run and the benchmark need them. Workers are added on demand.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const redisUrl = process.env.REDIS_URL ?? (await keep(stops, startRedisServer({ dataDir: options.dataDir && join(options.dataDir, 'redis') }))).url;
+    const mongoUrl = process.env.MONGODB_URL ?? (await keep(stops, startMongoJavaServer(options.dataDir ? { h2File: join(options.dataDir, 'mongo.h2') } : {}))).url;
+    const issuer = await LocalTokenIssuer.start({ audience: LOCAL_AUDIENCE, port: options.ports?.issuer ?? 0 });
+    stops.push(() => issuer.stop());
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      MONGODB_URL: mongoUrl,
+      AUTH0_ISSUER_BASE_URL: issuer.issuer,
+      AUTH0_AUDIENCE: LOCAL_AUDIENCE,
+      WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+      HOST: '127.0.0.1',
+      PORT: String(options.ports?.api ?? 0),
+      SECRETS_ENCRYPTION_KEYS: options.secretsEncryptionKeys,
+      ...options.env,
+    };
+    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) }, /"message":"api listening"/, options.showLogs);
+    stops.push(() => stopProcess(api.child));
+    const apiUrl = (JSON.parse(api.match.input!) as { url: string }).url;
+    let workerMetricsPort = options.ports?.workerMetrics ?? 0;
+
+    return {
+      apiUrl,
+      issuer,
+      env,
+      async startWorker(extraEnv = {}) {
+        const metricsPort = workerMetricsPort ? String(workerMetricsPort++) : '0';
+        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options.showLogs);
+        const stopWorker = () => stopProcess(worker.child);
+        stops.push(stopWorker);
+        return stopWorker;
+      },
+      async addProject(projectId, members) {
+        const client = new MongoClient(mongoUrl);
+        try {
+          await projectsCollection(client.db(env.MONGODB_DB ?? 'novee_webhooks')).updateOne(
+            { _id: projectId },
+            { $addToSet: { members: { $each: members } } },
+            { upsert: true },
+          );
+        } finally {
+          await client.close();
+        }
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const ephemeralEncryptionKey = () => SecretCipher.generateKeyEntry('ephemeral');
+
+async function keep<T extends { stop(): Promise<void> }>(stops: Array<() => Promise<void>>, starting: Promise<T>): Promise<T> {
+  const started = await starting;
+  stops.push(() => started.stop());
+  return started;
+}
+
+async function startNode(script: string, env: NodeJS.ProcessEnv, ready: RegExp, showLogs = false): Promise<RunningProcess> {
+  const running = await spawnUntilReady(process.execPath, [join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
+  if (showLogs) {
+    running.child.stdout?.pipe(process.stdout);
+    running.child.stderr?.pipe(process.stderr);
+  } else {
+    running.child.stdout?.resume();
+    running.child.stderr?.resume();
+  }
+  return running;
+}
