@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack, type LocalStack } from '@novee/devkit';
+import { EventProducer, createRedisConnection } from '@novee/shared';
+import { atFixedRate, percentile, round, runPool } from './stats';
+
+/**
+ * npm run bench: starts its own Redis, MongoDB-compatible server, receiver (own process), API and worker
+ * processes, and measures in one run (every phase bounded in count and time; under 5 minutes in all):
+ *   a) BullMQ no-op jobs/s on that Redis      b) the receiver's max req/s with a plain keep-alive client
+ *   c) end-to-end deliveries/s and enqueue->delivered p50/p99, with 1 and 2 worker processes
+ *   d) API POST /events p50/p99 at a fixed rate   e) project B's p99 while project A's receiver hangs under a flood
+ * Prints a table and writes JSON to bench/results/.
+ */
+const N_NOOP = 20_000;
+const N_RECEIVER = 20_000;
+const N_E2E = 5_000;
+const PHASE_LIMIT_MS = 60_000;
+const STEADY_RATE = 200;
+const STEADY_SECONDS = 5;
+
+type Row = { measure: string; value: number; unit: string; note?: string };
+const rows: Row[] = [];
+const record = (measure: string, value: number, unit: string, note?: string) => {
+  rows.push({ measure, value: round(value), unit, ...(note && { note }) });
+  console.log(`  ${measure}: ${round(value)} ${unit}${note ? ` (${note})` : ''}`);
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const stack = await startLocalStack({
+    secretsEncryptionKeys: ephemeralEncryptionKey(),
+    env: { RETRY_SCHEDULE: 'none' }, // production log level (info): logging is part of the cost
+  });
+  const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, { name: 'bench receiver' });
+  const receiverUrl = `http://127.0.0.1:${receiver.match[1]}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const redis = createRedisConnection(stack.env.REDIS_URL!, 'worker');
+  const producer = new EventProducer({ connection: redis, prefix: 'novee' });
+  try {
+    console.log('a) BullMQ no-op jobs/s');
+    const noop = await bullmqNoop(stack.env.REDIS_URL!);
+    record('a) BullMQ no-op jobs', noop, 'jobs/s', `${N_NOOP} jobs, concurrency 50`);
+
+    console.log('b) receiver max req/s');
+    const receiverMax = await receiverMaxRate(receiverUrl, agent);
+    record('b) receiver, keep-alive client', receiverMax, 'req/s', `${N_RECEIVER} requests, 50 concurrent`);
+
+    const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
+    for (const projectId of ['bench-e2e', 'bench-a', 'bench-b']) {
+      await stack.addProject(projectId, ['bench|owner']);
+      const path = projectId === 'bench-a' ? '/hang-a' : `/${projectId}`;
+      const status = await post(`${stack.apiUrl}/webhooks/register`, JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }), agent, member);
+      if (status !== 201) throw new Error(`register ${projectId} answered ${status}`);
+    }
+
+    const ceiling = Math.min(noop, receiverMax);
+    let oneWorkerRate = 0;
+    for (const workers of [1, 2]) {
+      await stack.startWorker(); // one more each round: 1, then 2
+      console.log(`c) end to end with ${workers} worker process(es)`);
+      const rate = await endToEnd(producer, receiverUrl, agent);
+      if (workers === 1) oneWorkerRate = rate;
+      record(`c) deliveries, ${workers} worker(s)`, rate, 'deliveries/s', `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`);
+      const steady = await steadyLatency(producer, receiverUrl, agent);
+      record(`c) enqueue->delivered p50, ${workers} worker(s)`, steady.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+      record(`c) enqueue->delivered p99, ${workers} worker(s)`, steady.p99, 'ms');
+    }
+
+    console.log('d) API POST /events at a fixed rate');
+    const pipeline = await stack.issuer.issueToken({ sub: 'bench|pipeline', scope: 'events:write' });
+    const ingest = await apiLatency(stack, pipeline, agent);
+    record('d) POST /events p50', ingest.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+    record('d) POST /events p99', ingest.p99, 'ms');
+
+    console.log("e) project B while project A's receiver hangs under a flood");
+    const isolated = await isolation(producer, receiverUrl, agent);
+    record("e) project B p99 while A hangs", isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
+
+    const ratio = oneWorkerRate / ceiling;
+    record('(c) / min(a,b), 1 worker', ratio * 100, '%');
+    console.table(rows);
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30), node: process.version },
+      config: { workerConcurrency: 50, endpointMaxInFlight: 10, deliveryTimeoutMs: 5000 },
+      rows,
+      ratioOneWorker: round(ratio, 3),
+      seconds: round((Date.now() - started) / 1000),
+    };
+    const dir = join(__dirname, '..', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`written ${file}`);
+  } finally {
+    agent.destroy();
+    await producer.close();
+    redis.disconnect();
+    await receiver.stop();
+    await stack.stop();
+  }
+}
+
+async function bullmqNoop(redisUrl: string): Promise<number> {
+  const connection = createRedisConnection(redisUrl, 'worker');
+  const name = `noop-${randomUUID().slice(0, 8)}`;
+  const queue = new Queue(name, { connection, prefix: 'bench' });
+  for (let i = 0; i < N_NOOP; i += 1_000) {
+    await queue.addBulk(Array.from({ length: 1_000 }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { removeOnComplete: true } })));
+  }
+  let done = 0;
+  let allDone = () => {};
+  const finished = new Promise<void>((resolve) => (allDone = resolve));
+  const started = Date.now();
+  const worker = new Worker(name, async () => undefined, { connection, prefix: 'bench', concurrency: 50 });
+  worker.on('completed', () => ++done === N_NOOP && allDone());
+  await Promise.race([finished, sleep(PHASE_LIMIT_MS)]);
+  const rate = (done * 1000) / (Date.now() - started);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate;
+}
+
+async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<number> {
+  const body = JSON.stringify(fallData(Date.now()));
+  const started = Date.now();
+  const done = await runPool(N_RECEIVER, 50, started + PHASE_LIMIT_MS, async () => {
+    await post(`${receiverUrl}/plain`, body, agent);
+  });
+  return (done * 1000) / (Date.now() - started);
+}
+
+async function endToEnd(producer: EventProducer, receiverUrl: string, agent: Agent): Promise<number> {
+  await post(`${receiverUrl}/reset`, '', agent);
+  const started = Date.now();
+  await runPool(N_E2E, 50, started + PHASE_LIMIT_MS, async () => {
+    await producer.enqueue(fallEvent('bench-e2e'));
+  });
+  const count = await waitForCount(receiverUrl, '/bench-e2e', N_E2E, started + PHASE_LIMIT_MS, agent);
+  return (count * 1000) / (Date.now() - started);
+}
+
+async function steadyLatency(producer: EventProducer, receiverUrl: string, agent: Agent) {
+  await post(`${receiverUrl}/reset`, '', agent);
+  await atFixedRate(STEADY_RATE, STEADY_SECONDS, async () => {
+    await producer.enqueue(fallEvent('bench-e2e'));
+  });
+  await waitForCount(receiverUrl, '/bench-e2e', STEADY_RATE * STEADY_SECONDS, Date.now() + 20_000, agent);
+  return stats(receiverUrl, '/bench-e2e', agent);
+}
+
+async function apiLatency(stack: LocalStack, token: string, agent: Agent) {
+  const latencies: number[] = [];
+  await atFixedRate(STEADY_RATE, STEADY_SECONDS, async () => {
+    const started = performance.now();
+    const status = await post(`${stack.apiUrl}/events`, JSON.stringify(fallEvent('bench-e2e')), agent, token);
+    if (status !== 202) throw new Error(`POST /events answered ${status}`);
+    latencies.push(performance.now() - started);
+  });
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function isolation(producer: EventProducer, receiverUrl: string, agent: Agent) {
+  await post(`${receiverUrl}/reset`, '', agent);
+  const flood = 1_000;
+  await runPool(flood, 50, Date.now() + PHASE_LIMIT_MS, async () => {
+    await producer.enqueue(fallEvent('bench-a'));
+  });
+  await atFixedRate(20, STEADY_SECONDS, async () => {
+    await producer.enqueue(fallEvent('bench-b'));
+  });
+  await waitForCount(receiverUrl, '/bench-b', 20 * STEADY_SECONDS, Date.now() + 20_000, agent);
+  return { ...(await stats(receiverUrl, '/bench-b', agent)), flood };
+}
+
+// --- helpers ---------------------------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function fallData(enqueuedAt: number) {
+  const userUUID = randomUUID();
+  return { userUUID, reasons: ['bench'], happenedAt: new Date(enqueuedAt).toISOString(), email: 'bench@example.com', firstName: 'Bench', lastName: 'Mark' };
+}
+
+function fallEvent(projectId: string) {
+  const data = fallData(Date.now());
+  return { projectId, userUUID: data.userUUID, webhookType: 'FALL_DETECTION' as const, data };
+}
+
+function post(url: string, body: string, agent: Agent, token?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function stats(receiverUrl: string, path: string, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
+  return new Promise((resolve, reject) => {
+    request(`${receiverUrl}/stats?path=${encodeURIComponent(path)}`, { agent }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve(JSON.parse(text)));
+    }).on('error', reject).end();
+  });
+}
+
+async function waitForCount(receiverUrl: string, path: string, count: number, deadline: number, agent: Agent): Promise<number> {
+  for (;;) {
+    const seen = (await stats(receiverUrl, path, agent)).count;
+    if (seen >= count || Date.now() > deadline) return seen;
+    await sleep(20);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`bench failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);
