@@ -12,7 +12,8 @@ import { atFixedRate, percentile, round, runPool } from './stats';
  * npm run bench: starts its own Redis, MongoDB-compatible server, receiver (own process), API and worker
  * processes, and measures in one run (every phase bounded in count and time; under 5 minutes in all):
  *   a) BullMQ no-op jobs/s on that Redis      b) the receiver's max req/s with a plain keep-alive client
- *   c) end-to-end deliveries/s and enqueue->delivered p50/p99, with 1 and 2 worker processes
+ *   c) end-to-end deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) and
+ *      enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
  *   d) API POST /events p50/p99 at a fixed rate   e) project B's p99 while project A's receiver hangs under a flood
  * Prints a table and writes JSON to bench/results/.
  */
@@ -137,12 +138,15 @@ async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<numbe
   return (done * 1000) / (Date.now() - started);
 }
 
+/** Delivery throughput: preload a backlog on the paused queue, resume, and time the drain to the receiver. */
 async function endToEnd(producer: EventProducer, receiverUrl: string, agent: Agent): Promise<number> {
   await post(`${receiverUrl}/reset`, '', agent);
-  const started = Date.now();
-  await runPool(N_E2E, 50, started + PHASE_LIMIT_MS, async () => {
+  await producer.queue.pause();
+  await runPool(N_E2E, 50, Date.now() + PHASE_LIMIT_MS, async () => {
     await producer.enqueue(fallEvent('bench-e2e'));
   });
+  const started = Date.now();
+  await producer.queue.resume();
   const count = await waitForCount(receiverUrl, '/bench-e2e', N_E2E, started + PHASE_LIMIT_MS, agent);
   return (count * 1000) / (Date.now() - started);
 }

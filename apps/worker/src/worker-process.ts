@@ -55,7 +55,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       maxCooldownMs: config.circuitMaxCooldownMs,
     }),
     1_000,
+    config.endpointMaxInFlight,
   );
+  const deliveryLog = new DeliveryLog(mongo.db, logger);
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);
   const subscriber = createRedisConnection(config.redisUrl, 'worker');
   subscriber.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
@@ -68,7 +70,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     sender,
     guard,
     maxDeferralMs: scheduleSpanMs(config.retrySchedule) + 60_000,
-    log: new DeliveryLog(mongo.db, logger),
+    log: deliveryLog,
     logger,
   });
   const worker = new Worker<DeliveryJobData, DeliveryJobResult>(DELIVERY_QUEUE, processor, {
@@ -109,6 +111,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
         logger.warn('in-flight deliveries did not finish in time; releasing them to other workers');
         await settleWithin(worker.close(true), 2_000);
       }
+      await deliveryLog.stop();
       sender.close();
       redis.disconnect();
       isolationRedis.disconnect();

@@ -67,7 +67,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env,
       async startWorker(extraEnv = {}) {
         const metricsPort = workerMetricsPort ? String(workerMetricsPort++) : '0';
-        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options.showLogs);
+        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options.showLogs, WORKER_NODE_ARGS);
         const stopWorker = () => stopProcess(worker.child);
         stops.push(stopWorker);
         return stopWorker;
@@ -100,8 +100,11 @@ async function keep<T extends { stop(): Promise<void> }>(stops: Array<() => Prom
   return started;
 }
 
-async function startNode(script: string, env: NodeJS.ProcessEnv, ready: RegExp, showLogs = false): Promise<RunningProcess> {
-  const running = await spawnUntilReady(process.execPath, [join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
+/** Extra node flags for worker processes, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
+const WORKER_NODE_ARGS = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+async function startNode(script: string, env: NodeJS.ProcessEnv, ready: RegExp, showLogs = false, nodeArgs: string[] = []): Promise<RunningProcess> {
+  const running = await spawnUntilReady(process.execPath, [...nodeArgs, join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
   if (showLogs) {
     running.child.stdout?.pipe(process.stdout);
     running.child.stderr?.pipe(process.stderr);
