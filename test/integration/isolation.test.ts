@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRedisConnection, deliveriesCollection } from '@novee/shared';
 import { CircuitBreaker } from '../../apps/worker/src/isolation/circuit-breaker';
+import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
 import { EndpointSlots } from '../../apps/worker/src/isolation/endpoint-slots';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
@@ -49,6 +50,34 @@ describe('endpoint slots and circuit breaker (Redis-backed, shared by all worker
 
     await breaker.recordSuccess('ep');
     expect(await breaker.openUntil('ep')).toBeNull();
+  });
+});
+
+describe('EndpointGuard', () => {
+  const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
+  afterAll(() => redis.disconnect());
+
+  it('a job finding the endpoint busy waits briefly for a slot (bounded waiters), the rest are delayed', async () => {
+    const prefix = `guard-${randomUUID()}`;
+    const breaker = new CircuitBreaker(redis, prefix, { threshold: 5, cooldownMs: 1_000, maxCooldownMs: 1_000 });
+    const guard = new EndpointGuard(new EndpointSlots(redis, prefix, 1, 5_000), breaker, 1_000, 1, 250);
+    const url = 'https://hooks.example.com/x';
+
+    const first = await guard.admit(url);
+    expect(first.admitted).toBe(true);
+    const waiting = guard.admit(url); // waits for the slot
+    const third = await guard.admit(url); // over the waiter bound: delayed at once
+    expect(third).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    const released = Date.now();
+    if (first.admitted) await first.release();
+    const second = await waiting;
+    expect(second.admitted).toBe(true);
+    expect(Date.now() - released).toBeLessThan(100); // woken by the release, not by polling the deadline
+
+    const fourth = guard.admit(url);
+    const refused = await fourth; // nobody releases within 250 ms
+    expect(refused).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    if (refused.admitted === false) expect(refused.retryAt).toBeGreaterThan(Date.now());
   });
 });
 
