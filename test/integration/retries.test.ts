@@ -45,6 +45,8 @@ it('records the last failure as final once the schedule is used up', async () =>
   const { body } = await h.request('POST', '/events', { token: pipeline, body: fallDetection(p.projectId) });
   const job = await h.producer.queue.getJob(body.eventId);
   await eventually(async () => (await job!.getState()) === 'failed', 10_000);
+  // Attempt records are written in batches (within ~50 ms), so they may trail the job's state.
+  await eventually(async () => (await attempts(body.eventId)).length === 3);
   expect((await attempts(body.eventId)).map((a) => [a.attempt, a.status, a.final])).toEqual([
     [1, 'failed', false],
     [2, 'failed', false],
