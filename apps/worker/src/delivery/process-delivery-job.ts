@@ -57,6 +57,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
 
     const { url, secret } = decision.registration;
     const urlHost = new URL(url).host;
+    // Signed before taking a slot, so the slot covers only the HTTP exchange (the timestamp is still fresh).
+    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
     // Starts that neither succeeded nor failed were deferrals (BullMQ counts every move to active).
     const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
     const admission = await deps.guard.admit(url, deferrals);
@@ -72,15 +74,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new DelayedError(admission.reason);
     }
 
-    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
     let result, openedUntil;
     try {
       result = await deps.sender.send(request);
-      // Before the slot frees: the next job for this endpoint must see a circuit this failure opened.
-      openedUntil = await deps.guard.recordOutcome(url, result.ok);
+      // A failure is counted before the slot frees, so the next job sees a circuit this failure opened;
+      // a success frees the slot first (it holds the endpoint's capacity for as short a time as possible).
+      if (!result.ok) openedUntil = await deps.guard.recordOutcome(url, false);
     } finally {
       await admission.release();
     }
+    if (result.ok) await deps.guard.recordOutcome(url, true);
     if (openedUntil) {
       deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
     }

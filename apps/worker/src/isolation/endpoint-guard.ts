@@ -10,9 +10,12 @@ export type Admission =
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
  * in-flight cap. A refused job is delayed by the caller, so one receiver's trouble never fills the workers.
  */
+type Lease = { id: string; acquiredAt: number };
+type Waiter = (handedOver: Lease | null) => void;
+
 export class EndpointGuard {
-  /** Jobs in this process waiting for a slot, per endpoint; woken when this process frees one. */
-  private readonly waiters = new Map<string, Array<() => void>>();
+  /** Jobs in this process waiting for a slot, per endpoint; a finishing job hands its slot to the oldest. */
+  private readonly waiters = new Map<string, Waiter[]>();
 
   constructor(
     private readonly slots: EndpointSlots,
@@ -23,6 +26,11 @@ export class EndpointGuard {
     private readonly maxWaiters: number,
     /** How long one of them waits before it is delayed instead. */
     private readonly maxWaitMs = 250,
+    /**
+     * A slot is handed from a finishing job to a waiting one (no Redis round trip) only while its lease is
+     * younger than this: leases last the delivery timeout + 10 s, so a handed-over one cannot lapse mid-delivery.
+     */
+    private readonly handoverMaxAgeMs = 5_000,
   ) {}
 
   /**
@@ -33,7 +41,7 @@ export class EndpointGuard {
     const endpoint = endpointKey(url);
     const openUntil = await this.breaker.openUntil(endpoint, now);
     if (openUntil) return { admitted: false, retryAt: openUntil + jitter(1_000), reason: 'circuit open' };
-    const lease = (await this.slots.acquire(endpoint)) ?? (await this.waitForSlot(endpoint));
+    const lease = (await this.acquire(endpoint)) ?? (await this.waitForSlot(endpoint));
     if (!lease) {
       const wait = this.busyRetryMs * 2 ** Math.min(deferrals, 5);
       return { admitted: false, retryAt: now + wait / 2 + jitter(wait), reason: 'endpoint busy' };
@@ -41,8 +49,10 @@ export class EndpointGuard {
     return {
       admitted: true,
       release: async () => {
-        await this.slots.release(endpoint, lease);
-        this.waiters.get(endpoint)?.shift()?.();
+        const next = this.waiters.get(endpoint)?.shift();
+        if (next && Date.now() - lease.acquiredAt < this.handoverMaxAgeMs) return next(lease);
+        await this.slots.release(endpoint, lease.id);
+        next?.(null); // the slot is free in Redis now: try for it
       },
     };
   }
@@ -52,25 +62,30 @@ export class EndpointGuard {
    * trip through the delayed set: woken by a local release, re-checking every 25 ms for other processes'.
    * Bounded in count and time, so a hanging endpoint holds at most 2 x cap of this worker's slots.
    */
-  private async waitForSlot(endpoint: string): Promise<string | null> {
+  private async acquire(endpoint: string): Promise<Lease | null> {
+    const id = await this.slots.acquire(endpoint);
+    return id ? { id, acquiredAt: Date.now() } : null;
+  }
+
+  private async waitForSlot(endpoint: string): Promise<Lease | null> {
     const queue = this.waiters.get(endpoint) ?? [];
     if (queue.length >= this.maxWaiters) return null;
     this.waiters.set(endpoint, queue);
     const deadline = Date.now() + this.maxWaitMs;
     try {
       while (Date.now() < deadline) {
-        await new Promise<void>((wake) => {
-          const entry = () => {
+        const handedOver = await new Promise<Lease | null>((resolve) => {
+          const entry: Waiter = (lease) => {
             clearTimeout(timer);
-            wake();
+            resolve(lease);
           };
           const timer = setTimeout(() => {
             queue.splice(queue.indexOf(entry), 1);
-            wake();
+            resolve(null);
           }, 25);
-          queue.push(entry); // one entry per waiting job: a release wakes (and removes) the oldest
+          queue.push(entry); // one entry per waiting job; a release wakes (and removes) the oldest
         });
-        const lease = await this.slots.acquire(endpoint);
+        const lease = handedOver ?? (await this.acquire(endpoint));
         if (lease) return lease;
       }
       return null;
