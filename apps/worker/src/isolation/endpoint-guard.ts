@@ -6,13 +6,13 @@ export type Admission =
   | { admitted: true; release(): Promise<void> }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
 
+type Lease = { id: string; acquiredAt: number };
+type Waiter = (handedOver: Lease | null) => void;
+
 /**
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
  * in-flight cap. A refused job is delayed by the caller, so one receiver's trouble never fills the workers.
  */
-type Lease = { id: string; acquiredAt: number };
-type Waiter = (handedOver: Lease | null) => void;
-
 export class EndpointGuard {
   /** Jobs in this process waiting for a slot, per endpoint; a finishing job hands its slot to the oldest. */
   private readonly waiters = new Map<string, Waiter[]>();
@@ -57,16 +57,16 @@ export class EndpointGuard {
     };
   }
 
-  /**
-   * A healthy endpoint at its cap frees a slot within milliseconds, so wait here briefly instead of paying a
-   * trip through the delayed set: woken by a local release, re-checking every 25 ms for other processes'.
-   * Bounded in count and time, so a hanging endpoint holds at most 2 x cap of this worker's slots.
-   */
   private async acquire(endpoint: string): Promise<Lease | null> {
     const id = await this.slots.acquire(endpoint);
     return id ? { id, acquiredAt: Date.now() } : null;
   }
 
+  /**
+   * A healthy endpoint at its cap frees a slot within milliseconds, so wait here briefly instead of paying a
+   * trip through the delayed set: woken by a local release, re-checking every 25 ms for other processes'.
+   * Bounded in count and time, so a hanging endpoint holds at most 2 x cap of this worker's slots.
+   */
   private async waitForSlot(endpoint: string): Promise<Lease | null> {
     const queue = this.waiters.get(endpoint) ?? [];
     if (queue.length >= this.maxWaiters) return null;
