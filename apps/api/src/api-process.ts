@@ -32,8 +32,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const auth = requireAuthConfig(config);
   const cipher = requireSecretCipher(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
-  const redis = createRedisConnection(config.redisUrl, 'producer');
-  redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  const redis = createRedisConnection(config.redisUrl, 'producer', logger);
 
   // Not awaited: the API starts (and reports 503 on /readyz) while MongoDB is down; registrations wait for it.
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });

@@ -40,13 +40,11 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const logger = createLogger('worker', config.logLevel);
   const cipher = requireSecretCipher(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
-  const redis = createRedisConnection(config.redisUrl, 'worker');
-  redis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  const redis = createRedisConnection(config.redisUrl, 'worker', logger);
   ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
   const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks);
-  const isolationRedis = createRedisConnection(config.redisUrl, 'worker');
-  isolationRedis.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  const isolationRedis = createRedisConnection(config.redisUrl, 'worker', logger);
   const guard = new EndpointGuard(
     new EndpointSlots(isolationRedis, config.queuePrefix, config.endpointMaxInFlight, config.deliveryTimeoutMs + 10_000),
     new CircuitBreaker(isolationRedis, config.queuePrefix, {
@@ -59,8 +57,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   );
   const deliveryLog = new DeliveryLog(mongo.db, logger);
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);
-  const subscriber = createRedisConnection(config.redisUrl, 'worker');
-  subscriber.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+  const subscriber = createRedisConnection(config.redisUrl, 'worker', logger);
   await registrations.subscribe(subscriber, config.queuePrefix, logger);
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
