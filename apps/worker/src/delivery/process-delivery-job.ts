@@ -79,11 +79,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       result = await deps.sender.send(request);
       // A failure is counted before the slot frees, so the next job sees a circuit this failure opened;
       // a success frees the slot first (it holds the endpoint's capacity for as short a time as possible).
-      if (!result.ok) openedUntil = await deps.guard.recordOutcome(url, false);
+      if (!result.ok) openedUntil = await admission.recordOutcome(false);
     } finally {
       await admission.release();
     }
-    if (result.ok) await deps.guard.recordOutcome(url, true);
+    if (result.ok) await admission.recordOutcome(true);
     if (openedUntil) {
       deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
     }

@@ -3,7 +3,12 @@ import { endpointKey } from './endpoint-key';
 import type { EndpointSlots } from './endpoint-slots';
 
 export type Admission =
-  | { admitted: true; release(): Promise<void> }
+  | {
+      admitted: true;
+      release(): Promise<void>;
+      /** Feed the outcome to the endpoint's breaker; returns the time the circuit opened until, if this tripped it. */
+      recordOutcome(delivered: boolean): Promise<number | null>;
+    }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
 
 type Lease = { id: string; acquiredAt: number };
@@ -54,6 +59,11 @@ export class EndpointGuard {
         await this.slots.release(endpoint, lease.id);
         next?.(null); // the slot is free in Redis now: try for it
       },
+      recordOutcome: async (delivered) => {
+        if (!delivered) return this.breaker.recordFailure(endpoint);
+        await this.breaker.recordSuccess(endpoint);
+        return null;
+      },
     };
   }
 
@@ -92,16 +102,6 @@ export class EndpointGuard {
     } finally {
       if (queue.length === 0) this.waiters.delete(endpoint);
     }
-  }
-
-  /** Feed the outcome to the breaker; returns the time until which the circuit opened, if this tripped it. */
-  async recordOutcome(url: string, delivered: boolean): Promise<number | null> {
-    const endpoint = endpointKey(url);
-    if (delivered) {
-      await this.breaker.recordSuccess(endpoint);
-      return null;
-    }
-    return this.breaker.recordFailure(endpoint);
   }
 }
 
