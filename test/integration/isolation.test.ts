@@ -1,66 +1,71 @@
 import { randomUUID } from 'node:crypto';
 import { createRedisConnection, deliveriesCollection } from '@novee/shared';
-import { CircuitBreaker } from '../../apps/worker/src/isolation/circuit-breaker';
 import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
-import { EndpointSlots } from '../../apps/worker/src/isolation/endpoint-slots';
+import { EndpointState, type AdmitResult } from '../../apps/worker/src/isolation/endpoint-state';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
-describe('endpoint slots and circuit breaker (Redis-backed, shared by all workers)', () => {
+describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, shared by all workers)', () => {
   const redisA = createRedisConnection(process.env.REDIS_URL!, 'worker');
   const redisB = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => {
     redisA.disconnect();
     redisB.disconnect();
   });
+  const options = { maxInFlight: 2, leaseMs: 300, failureThreshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 };
+  const leaseOf = (result: AdmitResult) => (result.status === 'admitted' ? result.leaseId : null);
 
-  it('caps in-flight deliveries per endpoint across processes, and an expired lease frees its slot', async () => {
+  it('caps in-flight deliveries per endpoint across processes, tells how old the oldest is, and an expired lease frees its slot', async () => {
     const prefix = `slots-${randomUUID()}`;
-    const workerA = new EndpointSlots(redisA, prefix, 2, 300);
-    const workerB = new EndpointSlots(redisB, prefix, 2, 300);
-    const first = await workerA.acquire('ep');
-    const second = await workerB.acquire('ep');
+    const workerA = new EndpointState(redisA, prefix, options);
+    const workerB = new EndpointState(redisB, prefix, options);
+    const first = leaseOf(await workerA.admit('ep'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = leaseOf(await workerB.admit('ep'));
     expect(first && second).toBeTruthy();
-    expect(await workerA.acquire('ep')).toBeNull();
-    expect(await workerB.acquire('other-endpoint')).toBeTruthy();
-    await workerA.release('ep', first!);
-    const third = await workerB.acquire('ep');
-    expect(third).toBeTruthy();
-    expect(await workerA.acquire('ep')).toBeNull();
+    const busy = await workerA.admit('ep');
+    expect(busy.status).toBe('busy');
+    if (busy.status === 'busy') expect(busy.oldestAgeMs).toBeGreaterThanOrEqual(45);
+    expect(leaseOf(await workerB.admit('other-endpoint'))).toBeTruthy();
+    await workerA.finish('ep', first, true);
+    expect(leaseOf(await workerB.admit('ep'))).toBeTruthy();
+    expect((await workerA.admit('ep')).status).toBe('busy');
     await new Promise((resolve) => setTimeout(resolve, 350)); // leases of a crashed worker lapse
-    expect(await workerA.acquire('ep')).toBeTruthy();
+    expect(leaseOf(await workerA.admit('ep'))).toBeTruthy();
   });
 
   it('opens after N failures in a row, doubles the cooldown per trip, and a success closes it', async () => {
     const prefix = `cb-${randomUUID()}`;
-    const breaker = new CircuitBreaker(redisA, prefix, { threshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 });
-    const other = new CircuitBreaker(redisB, prefix, { threshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 });
-    expect(await breaker.recordFailure('ep')).toBeNull();
-    expect(await other.recordFailure('ep')).toBeNull();
+    const state = new EndpointState(redisA, prefix, { ...options, maxInFlight: 10, leaseMs: 5_000 });
+    const other = new EndpointState(redisB, prefix, { ...options, maxInFlight: 10, leaseMs: 5_000 });
+    const fail = async (on: EndpointState) => on.finish('ep', leaseOf(await on.admit('ep')), false);
+    expect(await state.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: false });
+    expect(await fail(state)).toBeNull();
+    expect(await other.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: true }); // a success must clear it
+    expect(await fail(other)).toBeNull();
     const before = Date.now();
-    const openUntil = await breaker.recordFailure('ep');
+    const openUntil = await fail(state);
     expect(openUntil! - before).toBeGreaterThanOrEqual(900);
     expect(openUntil! - before).toBeLessThanOrEqual(1_200);
-    expect(await other.openUntil('ep')).toBe(openUntil);
-    expect(await other.openUntil('ep', openUntil! + 1)).toBeNull();
+    expect(await other.admit('ep')).toEqual({ status: 'open', openUntil });
 
-    for (let i = 0; i < 2; i++) await breaker.recordFailure('ep');
-    const second = await breaker.recordFailure('ep');
+    await new Promise((resolve) => setTimeout(resolve, openUntil! - Date.now() + 20));
+    for (let i = 0; i < 2; i++) expect(await fail(state)).toBeNull();
+    const second = await fail(state);
     expect(second! - Date.now()).toBeGreaterThan(1_200); // doubled (capped at 1.5 s)
 
-    await breaker.recordSuccess('ep');
-    expect(await breaker.openUntil('ep')).toBeNull();
+    await state.finish('ep', null, true); // a success (its lease handed over) closes it
+    expect(await state.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: false });
   });
 });
 
 describe('EndpointGuard', () => {
   const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => redis.disconnect());
+  const stateOptions = { maxInFlight: 1, leaseMs: 5_000, failureThreshold: 5, cooldownMs: 1_000, maxCooldownMs: 1_000 };
 
   it('a job finding the endpoint busy waits briefly for a slot (bounded waiters), the rest are delayed', async () => {
-    const prefix = `guard-${randomUUID()}`;
-    const breaker = new CircuitBreaker(redis, prefix, { threshold: 5, cooldownMs: 1_000, maxCooldownMs: 1_000 });
-    const guard = new EndpointGuard(new EndpointSlots(redis, prefix, 1, 5_000), breaker, 1_000, 1, 250);
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxWaiters: 1 });
     const url = 'https://hooks.example.com/x';
 
     const first = await guard.admit(url);
@@ -69,15 +74,35 @@ describe('EndpointGuard', () => {
     const third = await guard.admit(url); // over the waiter bound: delayed at once
     expect(third).toMatchObject({ admitted: false, reason: 'endpoint busy' });
     const released = Date.now();
-    if (first.admitted) await first.release();
+    if (first.admitted) await first.finish(true);
     const second = await waiting;
     expect(second.admitted).toBe(true);
-    expect(Date.now() - released).toBeLessThan(100); // woken by the release, not by polling the deadline
+    expect(Date.now() - released).toBeLessThan(100); // handed the slot by the finish, not by polling the deadline
 
     const fourth = guard.admit(url);
-    const refused = await fourth; // nobody releases within 250 ms
+    const refused = await fourth; // nobody finishes within 250 ms
     expect(refused).toMatchObject({ admitted: false, reason: 'endpoint busy' });
     if (refused.admitted === false) expect(refused.retryAt).toBeGreaterThan(Date.now());
+  });
+
+  it('nobody waits for an endpoint whose in-flight delivery has been running too long (slow or hanging)', async () => {
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxWaiters: 5, stuckAfterMs: 100 });
+    const url = 'https://hooks.example.com/hangs';
+    expect((await guard.admit(url)).admitted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const asked = Date.now();
+    expect(await guard.admit(url)).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    expect(Date.now() - asked).toBeLessThan(50); // refused at once instead of waiting 250 ms
+  });
+
+  it('a failure is never handed to a waiting job: it frees the slot in Redis and the waiter sees the open circuit', async () => {
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, failureThreshold: 1 }), { maxWaiters: 1 });
+    const url = 'https://hooks.example.com/fails';
+    const first = await guard.admit(url);
+    const waiting = guard.admit(url);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (first.admitted) expect(await first.finish(false)).toBeGreaterThan(Date.now());
+    expect(await waiting).toMatchObject({ admitted: false, reason: 'circuit open' });
   });
 });
 

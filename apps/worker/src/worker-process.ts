@@ -18,10 +18,9 @@ import {
 import { DeliveryLog } from './delivery/delivery-log';
 import { HttpSender } from './delivery/http-sender';
 import { createDeliveryProcessor } from './delivery/process-delivery-job';
-import { CircuitBreaker } from './isolation/circuit-breaker';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { EndpointGuard } from './isolation/endpoint-guard';
-import { EndpointSlots } from './isolation/endpoint-slots';
+import { EndpointState } from './isolation/endpoint-state';
 import { RegistrationCache } from './registrations/registration-cache';
 import { RegistrationLookup } from './registrations/registration-lookup';
 
@@ -44,16 +43,20 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
   const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks);
-  const isolationRedis = createRedisConnection(config.redisUrl, 'worker', logger);
+  // Its own connection: every delivery's admit/finish scripts, sent in one write per event-loop turn.
+  // (Not BullMQ's: auto-pipelining is known to break its job handling.)
+  const isolationRedis = createRedisConnection(config.redisUrl, 'worker', logger, { enableAutoPipelining: true });
   const guard = new EndpointGuard(
-    new EndpointSlots(isolationRedis, config.queuePrefix, config.endpointMaxInFlight, config.deliveryTimeoutMs + 10_000),
-    new CircuitBreaker(isolationRedis, config.queuePrefix, {
-      threshold: config.circuitFailureThreshold,
+    new EndpointState(isolationRedis, config.queuePrefix, {
+      maxInFlight: config.endpointMaxInFlight,
+      leaseMs: config.deliveryTimeoutMs + 10_000,
+      failureThreshold: config.circuitFailureThreshold,
       cooldownMs: config.circuitCooldownMs,
       maxCooldownMs: config.circuitMaxCooldownMs,
     }),
-    1_000,
-    config.endpointMaxInFlight,
+    // One endpoint holds at most half of this worker's slots (in flight + waiting); the other half keeps the
+    // queue moving, so other projects' events never sit behind one project's backlog.
+    { maxWaiters: Math.max(1, Math.floor(config.workerConcurrency / 2) - config.endpointMaxInFlight) },
   );
   const deliveryLog = new DeliveryLog(mongo.db, logger);
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);

@@ -6,7 +6,7 @@ import type { RegistrationCache } from '../registrations/registration-cache';
 import { buildDeliveryRequest } from './build-delivery-request';
 import type { DeliveryLog } from './delivery-log';
 import { decideDelivery } from './delivery-rules';
-import type { HttpSender } from './http-sender';
+import type { HttpSender, SendResult } from './http-sender';
 
 /** Thrown for a failed attempt so BullMQ records it and, where attempts remain, retries it. */
 export class DeliveryFailedError extends Error {
@@ -74,16 +74,14 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new DelayedError(admission.reason);
     }
 
-    let result, openedUntil;
+    let result: SendResult | undefined;
+    let openedUntil: number | null;
     try {
       result = await deps.sender.send(request);
-      // A failure is counted before the slot frees, so the next job sees a circuit this failure opened;
-      // a success frees the slot first (it holds the endpoint's capacity for as short a time as possible).
-      if (!result.ok) openedUntil = await admission.recordOutcome(false);
     } finally {
-      await admission.release();
+      // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
+      openedUntil = await admission.finish(result?.ok === true);
     }
-    if (result.ok) await admission.recordOutcome(true);
     if (openedUntil) {
       deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
     }

@@ -1,18 +1,39 @@
-import type { CircuitBreaker } from './circuit-breaker';
 import { endpointKey } from './endpoint-key';
-import type { EndpointSlots } from './endpoint-slots';
+import type { AdmitResult, EndpointState } from './endpoint-state';
 
 export type Admission =
   | {
       admitted: true;
-      release(): Promise<void>;
-      /** Feed the outcome to the endpoint's breaker; returns the time the circuit opened until, if this tripped it. */
-      recordOutcome(delivered: boolean): Promise<number | null>;
+      /**
+       * Free the slot (or hand it to a job waiting here) and feed the outcome to the endpoint's breaker;
+       * returns the time the circuit opened until when this failure tripped it.
+       */
+      finish(delivered: boolean): Promise<number | null>;
     }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
 
-type Lease = { id: string; acquiredAt: number };
+type Refusal = Extract<Admission, { admitted: false }>;
+type Lease = { id: string; acquiredAt: number; circuitDirty: boolean };
 type Waiter = (handedOver: Lease | null) => void;
+
+export interface EndpointGuardOptions {
+  /** How long a job waits before trying a busy endpoint again (jittered, doubling with each deferral). */
+  busyRetryMs: number;
+  /** At most this many jobs per endpoint wait in this process for a slot; the rest are delayed. */
+  maxWaiters: number;
+  /** How long one of them waits before it is delayed instead. */
+  maxWaitMs: number;
+  /** Nobody waits for an endpoint whose oldest in-flight delivery has run this long: it is slow or hanging. */
+  stuckAfterMs: number;
+  /**
+   * A slot is handed from a finishing job to a waiting one (no Redis round trip) only while its lease is
+   * younger than this. Keep it well under stuckAfterMs: Redis sees a handed-over lease's first start, so a
+   * long chain of handovers would look like a stuck delivery (and it keeps leases far from lapsing).
+   */
+  handoverMaxAgeMs: number;
+}
+
+const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 1_000, handoverMaxAgeMs: 250 };
 
 /**
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
@@ -21,67 +42,60 @@ type Waiter = (handedOver: Lease | null) => void;
 export class EndpointGuard {
   /** Jobs in this process waiting for a slot, per endpoint; a finishing job hands its slot to the oldest. */
   private readonly waiters = new Map<string, Waiter[]>();
+  private readonly options: EndpointGuardOptions;
 
   constructor(
-    private readonly slots: EndpointSlots,
-    private readonly breaker: CircuitBreaker,
-    /** How long a job waits before trying a busy endpoint again (jittered). */
-    private readonly busyRetryMs: number,
-    /** At most this many jobs per endpoint wait here for a slot (the rest are delayed); keep it at the slot cap. */
-    private readonly maxWaiters: number,
-    /** How long one of them waits before it is delayed instead. */
-    private readonly maxWaitMs = 250,
-    /**
-     * A slot is handed from a finishing job to a waiting one (no Redis round trip) only while its lease is
-     * younger than this: leases last the delivery timeout + 10 s, so a handed-over one cannot lapse mid-delivery.
-     */
-    private readonly handoverMaxAgeMs = 5_000,
-  ) {}
+    private readonly state: EndpointState,
+    options: Partial<EndpointGuardOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
 
   /**
    * `deferrals`: how often this job was already turned away. Each time it waits twice as long (up to 32x),
    * so the jobs queued for a stuck endpoint poll it rarely instead of churning through the workers.
    */
-  async admit(url: string, deferrals = 0, now = Date.now()): Promise<Admission> {
+  async admit(url: string, deferrals = 0): Promise<Admission> {
     const endpoint = endpointKey(url);
-    const openUntil = await this.breaker.openUntil(endpoint, now);
-    if (openUntil) return { admitted: false, retryAt: openUntil + jitter(1_000), reason: 'circuit open' };
-    const lease = (await this.acquire(endpoint)) ?? (await this.waitForSlot(endpoint));
-    if (!lease) {
-      const wait = this.busyRetryMs * 2 ** Math.min(deferrals, 5);
-      return { admitted: false, retryAt: now + wait / 2 + jitter(wait), reason: 'endpoint busy' };
-    }
-    return {
-      admitted: true,
-      release: async () => {
-        const next = this.waiters.get(endpoint)?.shift();
-        if (next && Date.now() - lease.acquiredAt < this.handoverMaxAgeMs) return next(lease);
-        await this.slots.release(endpoint, lease.id);
-        next?.(null); // the slot is free in Redis now: try for it
-      },
-      recordOutcome: async (delivered) => {
-        if (!delivered) return this.breaker.recordFailure(endpoint);
-        await this.breaker.recordSuccess(endpoint);
-        return null;
-      },
-    };
+    const lease = await this.take(endpoint, deferrals);
+    if ('admitted' in lease) return lease;
+    return { admitted: true, finish: (delivered) => this.finish(endpoint, lease, delivered) };
   }
 
-  private async acquire(endpoint: string): Promise<Lease | null> {
-    const id = await this.slots.acquire(endpoint);
-    return id ? { id, acquiredAt: Date.now() } : null;
+  private async take(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
+    const result = await this.state.admit(endpoint);
+    if (result.status !== 'busy') return leaseOrRefusal(result);
+    if (result.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals);
+    return this.waitForSlot(endpoint, deferrals);
+  }
+
+  private async finish(endpoint: string, lease: Lease, delivered: boolean): Promise<number | null> {
+    const queue = this.waiters.get(endpoint);
+    if (delivered && queue?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
+      // A failure never hands over: the next job must see the circuit this failure may have opened.
+      queue.shift()!({ ...lease, circuitDirty: false });
+      return lease.circuitDirty ? this.state.finish(endpoint, null, true) : null;
+    }
+    const openUntil = await this.state.finish(endpoint, lease.id, delivered);
+    this.waiters.get(endpoint)?.shift()?.(null); // the slot is free in Redis now: try for it
+    return openUntil;
+  }
+
+  private busy(deferrals: number, now = Date.now()): Refusal {
+    const wait = this.options.busyRetryMs * 2 ** Math.min(deferrals, 5);
+    return { admitted: false, retryAt: now + wait / 2 + jitter(wait), reason: 'endpoint busy' };
   }
 
   /**
    * A healthy endpoint at its cap frees a slot within milliseconds, so wait here briefly instead of paying a
-   * trip through the delayed set: woken by a local release, re-checking every 25 ms for other processes'.
-   * Bounded in count and time, so a hanging endpoint holds at most 2 x cap of this worker's slots.
+   * trip through the delayed set: woken by a local finish, re-checking every 25 ms for other processes'.
+   * Bounded in count and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
-  private async waitForSlot(endpoint: string): Promise<Lease | null> {
+  private async waitForSlot(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
     const queue = this.waiters.get(endpoint) ?? [];
-    if (queue.length >= this.maxWaiters) return null;
+    if (queue.length >= this.options.maxWaiters) return this.busy(deferrals);
     this.waiters.set(endpoint, queue);
-    const deadline = Date.now() + this.maxWaitMs;
+    const deadline = Date.now() + this.options.maxWaitMs;
     try {
       while (Date.now() < deadline) {
         const handedOver = await new Promise<Lease | null>((resolve) => {
@@ -93,16 +107,23 @@ export class EndpointGuard {
             queue.splice(queue.indexOf(entry), 1);
             resolve(null);
           }, 25);
-          queue.push(entry); // one entry per waiting job; a release wakes (and removes) the oldest
+          queue.push(entry); // one entry per waiting job; a finish wakes (and removes) the oldest
         });
-        const lease = handedOver ?? (await this.acquire(endpoint));
-        if (lease) return lease;
+        if (handedOver) return handedOver;
+        const retry = await this.state.admit(endpoint);
+        if (retry.status !== 'busy') return leaseOrRefusal(retry);
+        if (retry.oldestAgeMs >= this.options.stuckAfterMs) break;
       }
-      return null;
+      return this.busy(deferrals);
     } finally {
       if (queue.length === 0) this.waiters.delete(endpoint);
     }
   }
 }
 
+/** A lease, or the refusal of an open circuit (retried just after it closes). */
+function leaseOrRefusal(result: Exclude<AdmitResult, { status: 'busy' }>): Lease | Refusal {
+  if (result.status === 'open') return { admitted: false, retryAt: result.openUntil + jitter(1_000), reason: 'circuit open' };
+  return { id: result.leaseId, acquiredAt: Date.now(), circuitDirty: result.circuitDirty };
+}
 const jitter = (ms: number) => Math.floor(Math.random() * ms);
