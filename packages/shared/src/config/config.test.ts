@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       queuePrefix: 'novee',
       port: 3000,
       allowHttpLoopbackWebhooks: false,
-      workerConcurrency: 50,
+      workerConcurrency: 100,
       deliveryTimeoutMs: 5000,
       logLevel: 'info',
     });

@@ -16,7 +16,7 @@ const envSchema = {
     AUTH0_ISSUER_BASE_URL: { type: 'string', format: 'uri' },
     AUTH0_AUDIENCE: { type: 'string', minLength: 1 },
     WEBHOOK_ALLOW_HTTP_LOOPBACK: { type: 'boolean', default: false },
-    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     DELIVERY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 5_000 },
     TEST_EVENT_WAIT_MS: { type: 'integer', minimum: 0, maximum: 30_000, default: 5_000 },
     SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 30_000 },
