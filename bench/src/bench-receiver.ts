@@ -5,14 +5,18 @@ import { percentile } from './stats';
 /**
  * The benchmark's receiver, in its own process: answers 200 at once (paths starting /hang never answer),
  * and records, per path, enqueue-to-receipt latency read from the event's happenedAt (set to the enqueue
- * time by the benchmark; same machine, same clock). GET /stats?path=/x, POST /reset.
+ * time by the benchmark; same machine, same clock). GET /stats?path=/x (one path) or ?prefix=/x (every path
+ * starting so, for runs over many endpoints), POST /reset.
  */
 const latencies = new Map<string, number[]>();
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   if (req.method === 'GET' && url.pathname === '/stats') {
-    const values = latencies.get(url.searchParams.get('path') ?? '') ?? [];
+    const prefix = url.searchParams.get('prefix');
+    const values = prefix === null
+      ? (latencies.get(url.searchParams.get('path') ?? '') ?? [])
+      : [...latencies].flatMap(([path, list]) => (path.startsWith(prefix) ? list : []));
     return void res.end(JSON.stringify({ count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(0, ...values) }));
   }
   if (req.method === 'POST' && url.pathname === '/reset') {
