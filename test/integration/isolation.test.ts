@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRedisConnection, deliveriesCollection } from '@novee/shared';
+import { createRedisConnection, deferredPriority, deliveriesCollection } from '@novee/shared';
 import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
 import { EndpointState, type AdmitResult } from '../../apps/worker/src/isolation/endpoint-state';
 import { eventually, startHarness, type Harness } from './support/harness';
@@ -85,14 +85,18 @@ describe('EndpointGuard', () => {
     if (refused.admitted === false) expect(refused.retryAt).toBeGreaterThan(Date.now());
   });
 
-  it('nobody waits for an endpoint whose in-flight delivery has been running too long (slow or hanging)', async () => {
-    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxWaiters: 5, stuckAfterMs: 100 });
+  it('nobody waits for an endpoint whose in-flight delivery has been running too long, and its jobs return after it times out', async () => {
+    const options = { maxWaiters: 5, stuckAfterMs: 100, deliveryTimeoutMs: 3_000, busyRetryMs: 200 };
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), options);
     const url = 'https://hooks.example.com/hangs';
     expect((await guard.admit(url)).admitted).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 120));
     const asked = Date.now();
-    expect(await guard.admit(url)).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    const refused = await guard.admit(url);
+    expect(refused).toMatchObject({ admitted: false, reason: 'endpoint busy' });
     expect(Date.now() - asked).toBeLessThan(50); // refused at once instead of waiting 250 ms
+    // No slot frees before the stuck delivery's timeout (3 s after it started, 120 ms ago), so no retry before then.
+    if (!refused.admitted) expect(refused.retryAt - asked).toBeGreaterThanOrEqual(3_000 - 150 + 100);
   });
 
   it('a failure is never handed to a waiting job: it frees the slot in Redis and the waiter sees the open circuit', async () => {
@@ -139,6 +143,11 @@ describe('isolation under a flood', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(Math.max(...latencies)).toBeLessThan(1_000);
+
+    // A's turned-away jobs (never attempted: not retries) wait in the delayed set, demoted behind fresh events.
+    const delayedA = (await h.producer.queue.getDelayed(0, 100)).filter((job) => job.data.projectId === 'flood-a' && job.attemptsMade === 0);
+    expect(delayedA.length).toBeGreaterThan(0);
+    expect(delayedA.map((job) => job.priority)).toEqual(delayedA.map(() => deferredPriority('FALL_DETECTION')));
 
     // A's endpoint never had more than the cap in flight (default 10), and its circuit opened after the timeouts.
     expect(h.receiver.maxOpen.get('/flood-a')).toBeLessThanOrEqual(10);

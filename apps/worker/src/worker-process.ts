@@ -56,7 +56,10 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     }),
     // One endpoint holds at most half of this worker's slots (in flight + waiting); the other half keeps the
     // queue moving, so other projects' events never sit behind one project's backlog.
-    { maxWaiters: Math.max(1, Math.floor(config.workerConcurrency / 2) - config.endpointMaxInFlight) },
+    {
+      maxWaiters: Math.max(1, Math.floor(config.workerConcurrency / 2) - config.endpointMaxInFlight),
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+    },
   );
   const deliveryLog = new DeliveryLog(mongo.db, logger);
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);

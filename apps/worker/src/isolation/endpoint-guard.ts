@@ -25,6 +25,8 @@ export interface EndpointGuardOptions {
   maxWaitMs: number;
   /** Nobody waits for an endpoint whose oldest in-flight delivery has run this long: it is slow or hanging. */
   stuckAfterMs: number;
+  /** A delivery ends by this time at the latest, so a stuck endpoint frees a slot no later than that. */
+  deliveryTimeoutMs: number;
   /**
    * A slot is handed from a finishing job to a waiting one (no Redis round trip) only while its lease is
    * younger than this. Keep it well under stuckAfterMs: Redis sees a handed-over lease's first start, so a
@@ -33,7 +35,7 @@ export interface EndpointGuardOptions {
   handoverMaxAgeMs: number;
 }
 
-const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 1_000, handoverMaxAgeMs: 250 };
+const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 500, deliveryTimeoutMs: 5_000, handoverMaxAgeMs: 250 };
 
 /**
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
@@ -65,7 +67,7 @@ export class EndpointGuard {
   private async take(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
     const result = await this.state.admit(endpoint);
     if (result.status !== 'busy') return leaseOrRefusal(result);
-    if (result.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals);
+    if (result.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, result.oldestAgeMs);
     return this.waitForSlot(endpoint, deferrals);
   }
 
@@ -81,9 +83,14 @@ export class EndpointGuard {
     return openUntil;
   }
 
-  private busy(deferrals: number, now = Date.now()): Refusal {
-    const wait = this.options.busyRetryMs * 2 ** Math.min(deferrals, 5);
-    return { admitted: false, retryAt: now + wait / 2 + jitter(wait), reason: 'endpoint busy' };
+  /**
+   * Delay a job for a busy endpoint. A stuck one (its oldest delivery running for `stuckForMs`) frees no slot
+   * before that delivery times out, so its jobs are not brought back to be turned away again before then.
+   */
+  private busy(deferrals: number, stuckForMs?: number): Refusal {
+    const backoff = this.options.busyRetryMs * 2 ** Math.min(deferrals, 5);
+    const untilTimeout = stuckForMs === undefined ? 0 : Math.max(0, this.options.deliveryTimeoutMs - stuckForMs);
+    return { admitted: false, retryAt: Date.now() + untilTimeout + backoff / 2 + jitter(backoff), reason: 'endpoint busy' };
   }
 
   /**
@@ -112,7 +119,7 @@ export class EndpointGuard {
         if (handedOver) return handedOver;
         const retry = await this.state.admit(endpoint);
         if (retry.status !== 'busy') return leaseOrRefusal(retry);
-        if (retry.oldestAgeMs >= this.options.stuckAfterMs) break;
+        if (retry.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, retry.oldestAgeMs);
       }
       return this.busy(deferrals);
     } finally {

@@ -28,6 +28,12 @@ export const PRIORITY_BY_TYPE: Record<WebhookType, number> = {
   VITAL_THRESHOLD: 2,
 };
 
+/**
+ * A job its endpoint turned away (busy or circuit open) comes back with this priority: behind every fresh
+ * event, so jobs for a stuck receiver, returning in bulk, never delay other projects' deliveries.
+ */
+export const deferredPriority = (type: WebhookType): number => PRIORITY_BY_TYPE[type] + 2;
+
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** The worker's backoff strategy of this name reads the retry schedule (see retry-schedule.ts). */
