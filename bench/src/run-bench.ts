@@ -6,20 +6,26 @@ import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack, type LocalStack } from '@novee/devkit';
 import { EventProducer, createRedisConnection } from '@novee/shared';
+import { HttpSender } from '@novee/worker/dist/delivery/http-sender';
 import { atFixedRate, percentile, round, runPool } from './stats';
 
 /**
  * npm run bench: starts its own Redis, MongoDB-compatible server, receiver (own process), API and worker
  * processes, and measures in one run (every phase bounded in count and time; under 5 minutes in all):
  *   a) BullMQ no-op jobs/s on that Redis      b) the receiver's max req/s with a plain keep-alive client
- *   c) end-to-end deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) and
- *      enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
+ *   b2) the same receiver driven by the worker's own HTTP sender (got) alone: the delivery client's ceiling
+ *   c) end-to-end deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) to one endpoint
+ *      and spread over many, and enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
  *   d) API POST /events p50/p99 at a fixed rate   e) project B's p99 while project A's receiver hangs under a flood
  * Prints a table and writes JSON to bench/results/.
  */
 const N_NOOP = 20_000;
 const N_RECEIVER = 20_000;
 const N_E2E = 5_000;
+/** The worker's default concurrency, used for (a) and (b2) too so that they are its ceilings. */
+const CONCURRENCY = 100;
+/** (c) over many endpoints: one project (and receiver path) each; the normal case for a shared service. */
+const MANY_ENDPOINTS = 20;
 const PHASE_LIMIT_MS = 60_000;
 const STEADY_RATE = 200;
 const STEADY_SECONDS = 5;
@@ -45,28 +51,35 @@ async function main(): Promise<void> {
   try {
     console.log('a) BullMQ no-op jobs/s');
     const noop = await bullmqNoop(stack.env.REDIS_URL!);
-    record('a) BullMQ no-op jobs', noop, 'jobs/s', `${N_NOOP} jobs, concurrency 50`);
+    record('a) BullMQ no-op jobs', noop, 'jobs/s', `${N_NOOP} jobs, concurrency ${CONCURRENCY}`);
 
     console.log('b) receiver max req/s');
     const receiverMax = await receiverMaxRate(receiverUrl, agent);
     record('b) receiver, keep-alive client', receiverMax, 'req/s', `${N_RECEIVER} requests, 50 concurrent`);
+    const ceiling = Math.min(noop, receiverMax);
+
+    console.log("b2) the worker's HTTP sender (got) alone");
+    const senderMax = await senderMaxRate(receiverUrl);
+    record("b2) worker's HTTP sender alone", senderMax, 'req/s', `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`);
 
     const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
-    for (const projectId of ['bench-e2e', 'bench-a', 'bench-b']) {
+    const manyProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-many-${i}`);
+    for (const projectId of ['bench-e2e', 'bench-a', 'bench-b', ...manyProjects]) {
       await stack.addProject(projectId, ['bench|owner']);
       const path = projectId === 'bench-a' ? '/hang-a' : `/${projectId}`;
       const status = await post(`${stack.apiUrl}/webhooks/register`, JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }), agent, member);
       if (status !== 201) throw new Error(`register ${projectId} answered ${status}`);
     }
 
-    const ceiling = Math.min(noop, receiverMax);
-    let oneWorkerRate = 0;
+    const drainRates: Record<string, number> = {};
     for (const workers of [1, 2]) {
       await stack.startWorker(); // one more each round: 1, then 2
       console.log(`c) end to end with ${workers} worker process(es)`);
-      const rate = await endToEnd(producer, receiverUrl, agent);
-      if (workers === 1) oneWorkerRate = rate;
-      record(`c) deliveries, ${workers} worker(s)`, rate, 'deliveries/s', `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`);
+      for (const [label, projects] of [['1 endpoint', ['bench-e2e']], [`${MANY_ENDPOINTS} endpoints`, manyProjects]] as const) {
+        const rate = await drain(producer, receiverUrl, projects, agent);
+        drainRates[`${workers}/${label}`] = rate;
+        record(`c) deliveries, ${workers} worker(s), ${label}`, rate, 'deliveries/s', `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`);
+      }
       const steady = await steadyLatency(producer, receiverUrl, agent);
       record(`c) enqueue->delivered p50, ${workers} worker(s)`, steady.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
       record(`c) enqueue->delivered p99, ${workers} worker(s)`, steady.p99, 'ms');
@@ -82,13 +95,15 @@ async function main(): Promise<void> {
     const isolated = await isolation(producer, receiverUrl, agent);
     record("e) project B p99 while A hangs", isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
 
-    const ratio = oneWorkerRate / ceiling;
-    record('(c) / min(a,b), 1 worker', ratio * 100, '%');
+    const ratio = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / ceiling;
+    record(`(c) / min(a,b), 1 worker, ${MANY_ENDPOINTS} endpoints`, ratio * 100, '%');
+    record('(c) / min(a,b), 1 worker, 1 endpoint', (drainRates['1/1 endpoint']! / ceiling) * 100, '%', 'bounded by the per-endpoint in-flight cap');
+    record('(b2) / min(a,b)', (senderMax / ceiling) * 100, '%', 'what got alone reaches: no delivery pipeline can pass it');
     console.table(rows);
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30), node: process.version },
-      config: { workerConcurrency: 50, endpointMaxInFlight: 10, deliveryTimeoutMs: 5000 },
+      config: { workerConcurrency: CONCURRENCY, endpointMaxInFlight: 10, deliveryTimeoutMs: 5000, manyEndpoints: MANY_ENDPOINTS },
       rows,
       ratioOneWorker: round(ratio, 3),
       seconds: round((Date.now() - started) / 1000),
@@ -118,7 +133,7 @@ async function bullmqNoop(redisUrl: string): Promise<number> {
   let allDone = () => {};
   const finished = new Promise<void>((resolve) => (allDone = resolve));
   const started = Date.now();
-  const worker = new Worker(name, async () => undefined, { connection, prefix: 'bench', concurrency: 50 });
+  const worker = new Worker(name, async () => undefined, { connection, prefix: 'bench', concurrency: CONCURRENCY });
   worker.on('completed', () => ++done === N_NOOP && allDone());
   await Promise.race([finished, sleep(PHASE_LIMIT_MS)]);
   const rate = (done * 1000) / (Date.now() - started);
@@ -138,16 +153,30 @@ async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<numbe
   return (done * 1000) / (Date.now() - started);
 }
 
-/** Delivery throughput: preload a backlog on the paused queue, resume, and time the drain to the receiver. */
-async function endToEnd(producer: EventProducer, receiverUrl: string, agent: Agent): Promise<number> {
+/** The worker's HttpSender (got, SSRF guard and all), nothing else: the most any delivery pipeline could do. */
+async function senderMaxRate(receiverUrl: string): Promise<number> {
+  const sender = new HttpSender(5_000, true);
+  const body = JSON.stringify(fallData(Date.now()));
+  const headers = { 'content-type': 'application/json' };
+  const started = Date.now();
+  const done = await runPool(N_RECEIVER, CONCURRENCY, started + PHASE_LIMIT_MS, async () => {
+    const result = await sender.send({ url: `${receiverUrl}/plain`, body, headers });
+    if (!result.ok) throw new Error(`sender: ${result.error}`);
+  });
+  sender.close();
+  return (done * 1000) / (Date.now() - started);
+}
+
+/** Delivery throughput: preload a backlog (spread over `projects`) on the paused queue, resume, time the drain. */
+async function drain(producer: EventProducer, receiverUrl: string, projects: readonly string[], agent: Agent): Promise<number> {
   await post(`${receiverUrl}/reset`, '', agent);
   await producer.queue.pause();
-  await runPool(N_E2E, 50, Date.now() + PHASE_LIMIT_MS, async () => {
-    await producer.enqueue(fallEvent('bench-e2e'));
+  await runPool(N_E2E, 50, Date.now() + PHASE_LIMIT_MS, async (i) => {
+    await producer.enqueue(fallEvent(projects[i % projects.length]!));
   });
   const started = Date.now();
   await producer.queue.resume();
-  const count = await waitForCount(receiverUrl, '/bench-e2e', N_E2E, started + PHASE_LIMIT_MS, agent);
+  const count = await waitForCount(receiverUrl, projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' }, N_E2E, started + PHASE_LIMIT_MS, agent);
   return (count * 1000) / (Date.now() - started);
 }
 
@@ -156,8 +185,8 @@ async function steadyLatency(producer: EventProducer, receiverUrl: string, agent
   await atFixedRate(STEADY_RATE, STEADY_SECONDS, async () => {
     await producer.enqueue(fallEvent('bench-e2e'));
   });
-  await waitForCount(receiverUrl, '/bench-e2e', STEADY_RATE * STEADY_SECONDS, Date.now() + 20_000, agent);
-  return stats(receiverUrl, '/bench-e2e', agent);
+  await waitForCount(receiverUrl, { path: '/bench-e2e' }, STEADY_RATE * STEADY_SECONDS, Date.now() + 20_000, agent);
+  return stats(receiverUrl, { path: '/bench-e2e' }, agent);
 }
 
 async function apiLatency(stack: LocalStack, token: string, agent: Agent) {
@@ -180,8 +209,8 @@ async function isolation(producer: EventProducer, receiverUrl: string, agent: Ag
   await atFixedRate(20, STEADY_SECONDS, async () => {
     await producer.enqueue(fallEvent('bench-b'));
   });
-  await waitForCount(receiverUrl, '/bench-b', 20 * STEADY_SECONDS, Date.now() + 20_000, agent);
-  return { ...(await stats(receiverUrl, '/bench-b', agent)), flood };
+  await waitForCount(receiverUrl, { path: '/bench-b' }, 20 * STEADY_SECONDS, Date.now() + 20_000, agent);
+  return { ...(await stats(receiverUrl, { path: '/bench-b' }, agent)), flood };
 }
 
 // --- helpers ---------------------------------------------------------------------------------------------
@@ -213,9 +242,11 @@ function post(url: string, body: string, agent: Agent, token?: string): Promise<
   });
 }
 
-async function stats(receiverUrl: string, path: string, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
+type PathFilter = { path: string } | { prefix: string };
+
+async function stats(receiverUrl: string, filter: PathFilter, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
   return new Promise((resolve, reject) => {
-    request(`${receiverUrl}/stats?path=${encodeURIComponent(path)}`, { agent }, (res) => {
+    request(`${receiverUrl}/stats?${new URLSearchParams(filter)}`, { agent }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
       res.on('end', () => resolve(JSON.parse(text)));
@@ -223,9 +254,9 @@ async function stats(receiverUrl: string, path: string, agent: Agent): Promise<{
   });
 }
 
-async function waitForCount(receiverUrl: string, path: string, count: number, deadline: number, agent: Agent): Promise<number> {
+async function waitForCount(receiverUrl: string, filter: PathFilter, count: number, deadline: number, agent: Agent): Promise<number> {
   for (;;) {
-    const seen = (await stats(receiverUrl, path, agent)).count;
+    const seen = (await stats(receiverUrl, filter, agent)).count;
     if (seen >= count || Date.now() > deadline) return seen;
     await sleep(20);
   }
