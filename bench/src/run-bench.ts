@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack, type LocalStack } from '@novee/devkit';
 import { EventProducer, createRedisConnection } from '@novee/shared';
 import { HttpSender } from '@novee/worker/dist/delivery/http-sender';
@@ -14,6 +14,7 @@ import { atFixedRate, percentile, round, runPool } from './stats';
  * processes, and measures in one run (every phase bounded in count and time; under 5 minutes in all):
  *   a) BullMQ no-op jobs/s on that Redis      b) the receiver's max req/s with a plain keep-alive client
  *   b2) the same receiver driven by the worker's own HTTP sender (got) alone: the delivery client's ceiling
+ *   b3) a BullMQ worker whose jobs only POST through that sender: the floor cost of the architecture
  *   c) end-to-end deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) to one endpoint
  *      and spread over many, and enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
  *   d) API POST /events p50/p99 at a fixed rate   e) project B's p99 while project A's receiver hangs under a flood
@@ -22,6 +23,7 @@ import { atFixedRate, percentile, round, runPool } from './stats';
 const N_NOOP = 20_000;
 const N_RECEIVER = 20_000;
 const N_E2E = 5_000;
+const N_BULLMQ_SENDER = 10_000;
 /** The worker's default concurrency, used for (a) and (b2) too so that they are its ceilings. */
 const CONCURRENCY = 100;
 /** (c) over many endpoints: one project (and receiver path) each; the normal case for a shared service. */
@@ -62,6 +64,10 @@ async function main(): Promise<void> {
     const senderMax = await senderMaxRate(receiverUrl);
     record("b2) worker's HTTP sender alone", senderMax, 'req/s', `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`);
 
+    console.log('b3) BullMQ + that sender, nothing else');
+    const floor = await bullmqPlusSender(stack.env.REDIS_URL!, receiverUrl);
+    record('b3) BullMQ worker + HTTP sender only', floor, 'jobs/s', `${N_BULLMQ_SENDER} jobs, concurrency ${CONCURRENCY}, ${round((100 * floor) / ceiling)}% of min(a,b)`);
+
     const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
     const manyProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-many-${i}`);
     for (const projectId of ['bench-e2e', 'bench-a', 'bench-b', ...manyProjects]) {
@@ -99,6 +105,7 @@ async function main(): Promise<void> {
     record(`(c) / min(a,b), 1 worker, ${MANY_ENDPOINTS} endpoints`, ratio * 100, '%');
     record('(c) / min(a,b), 1 worker, 1 endpoint', (drainRates['1/1 endpoint']! / ceiling) * 100, '%', 'bounded by the per-endpoint in-flight cap');
     record('(b2) / min(a,b)', (senderMax / ceiling) * 100, '%', 'what got alone reaches: no delivery pipeline can pass it');
+    record('(b3) / min(a,b)', (floor / ceiling) * 100, '%', 'BullMQ + got with nothing else: the architecture at its barest');
     console.table(rows);
     const result = {
       date: new Date().toISOString(),
@@ -122,19 +129,20 @@ async function main(): Promise<void> {
   }
 }
 
-async function bullmqNoop(redisUrl: string): Promise<number> {
+/** Jobs/s of a BullMQ worker at CONCURRENCY running `processor` over `count` preloaded jobs with `data`. */
+async function bullmqRate(redisUrl: string, count: number, data: object, processor: (job: Job) => Promise<unknown>): Promise<number> {
   const connection = createRedisConnection(redisUrl, 'worker');
-  const name = `noop-${randomUUID().slice(0, 8)}`;
+  const name = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue(name, { connection, prefix: 'bench' });
-  for (let i = 0; i < N_NOOP; i += 1_000) {
-    await queue.addBulk(Array.from({ length: 1_000 }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { removeOnComplete: true } })));
+  for (let i = 0; i < count; i += 1_000) {
+    await queue.addBulk(Array.from({ length: Math.min(1_000, count - i) }, () => ({ name: 'bench', data, opts: { removeOnComplete: true } })));
   }
   let done = 0;
   let allDone = () => {};
   const finished = new Promise<void>((resolve) => (allDone = resolve));
   const started = Date.now();
-  const worker = new Worker(name, async () => undefined, { connection, prefix: 'bench', concurrency: CONCURRENCY });
-  worker.on('completed', () => ++done === N_NOOP && allDone());
+  const worker = new Worker(name, processor, { connection, prefix: 'bench', concurrency: CONCURRENCY });
+  worker.on('completed', () => ++done === count && allDone());
   await Promise.race([finished, sleep(PHASE_LIMIT_MS)]);
   const rate = (done * 1000) / (Date.now() - started);
   await worker.close();
@@ -142,6 +150,23 @@ async function bullmqNoop(redisUrl: string): Promise<number> {
   await queue.close();
   connection.disconnect();
   return rate;
+}
+
+const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, async () => undefined);
+
+/** A BullMQ worker whose jobs only POST through the worker's HttpSender: the floor of BullMQ + got together. */
+async function bullmqPlusSender(redisUrl: string, receiverUrl: string): Promise<number> {
+  const sender = new HttpSender(5_000, true);
+  const body = JSON.stringify(fallData(Date.now()));
+  const headers = { 'content-type': 'application/json' };
+  try {
+    return await bullmqRate(redisUrl, N_BULLMQ_SENDER, { body }, async (job) => {
+      const result = await sender.send({ url: `${receiverUrl}/plain`, body: (job.data as { body: string }).body, headers });
+      if (!result.ok) throw new Error(`sender: ${result.error}`);
+    });
+  } finally {
+    sender.close();
+  }
 }
 
 async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<number> {
