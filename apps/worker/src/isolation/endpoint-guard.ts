@@ -35,7 +35,7 @@ export interface EndpointGuardOptions {
   handoverMaxAgeMs: number;
 }
 
-const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 250, deliveryTimeoutMs: 5_000, handoverMaxAgeMs: 250 };
+const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 250, deliveryTimeoutMs: 5_000, handoverMaxAgeMs: 100 };
 
 /**
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
@@ -44,6 +44,8 @@ const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, max
 export class EndpointGuard {
   /** Jobs in this process waiting for a slot, per endpoint; a finishing job hands its slot to the oldest. */
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Jobs in this process waiting for each endpoint (also those between two looks at Redis). */
+  private readonly waiting = new Map<string, number>();
   private readonly options: EndpointGuardOptions;
 
   constructor(
@@ -75,12 +77,18 @@ export class EndpointGuard {
     const queue = this.waiters.get(endpoint);
     if (delivered && queue?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
       // A failure never hands over: the next job must see the circuit this failure may have opened.
-      queue.shift()!({ ...lease, circuitDirty: false });
+      this.wakeNext(endpoint, { ...lease, circuitDirty: false });
       return lease.circuitDirty ? this.state.finish(endpoint, null, true) : null;
     }
     const openUntil = await this.state.finish(endpoint, lease.id, delivered);
-    this.waiters.get(endpoint)?.shift()?.(null); // the slot is free in Redis now: try for it
+    this.wakeNext(endpoint, null); // the slot is free in Redis now: try for it
     return openUntil;
+  }
+
+  private wakeNext(endpoint: string, lease: Lease | null): void {
+    const queue = this.waiters.get(endpoint);
+    queue?.shift()?.(lease);
+    if (queue?.length === 0) this.waiters.delete(endpoint);
   }
 
   /**
@@ -99,23 +107,13 @@ export class EndpointGuard {
    * Bounded in count and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
   private async waitForSlot(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
-    const queue = this.waiters.get(endpoint) ?? [];
-    if (queue.length >= this.options.maxWaiters) return this.busy(deferrals);
-    this.waiters.set(endpoint, queue);
-    const deadline = Date.now() + this.options.maxWaitMs;
+    const waiting = this.waiting.get(endpoint) ?? 0;
+    if (waiting >= this.options.maxWaiters) return this.busy(deferrals);
+    this.waiting.set(endpoint, waiting + 1);
     try {
+      const deadline = Date.now() + this.options.maxWaitMs;
       while (Date.now() < deadline) {
-        const handedOver = await new Promise<Lease | null>((resolve) => {
-          const entry: Waiter = (lease) => {
-            clearTimeout(timer);
-            resolve(lease);
-          };
-          const timer = setTimeout(() => {
-            queue.splice(queue.indexOf(entry), 1);
-            resolve(null);
-          }, 25);
-          queue.push(entry); // one entry per waiting job; a finish wakes (and removes) the oldest
-        });
+        const handedOver = await this.nextFinish(endpoint);
         if (handedOver) return handedOver;
         const retry = await this.state.admit(endpoint);
         if (retry.status !== 'busy') return leaseOrRefusal(retry);
@@ -123,8 +121,30 @@ export class EndpointGuard {
       }
       return this.busy(deferrals);
     } finally {
-      if (queue.length === 0) this.waiters.delete(endpoint);
+      const left = this.waiting.get(endpoint)! - 1;
+      if (left === 0) this.waiting.delete(endpoint);
+      else this.waiting.set(endpoint, left);
     }
+  }
+
+  /** The slot of the next local finish for this endpoint (null: freed in Redis instead, or 25 ms passed). */
+  private nextFinish(endpoint: string): Promise<Lease | null> {
+    // Looked up each time: the list is dropped whenever it empties, so a kept reference could go stale.
+    let queue = this.waiters.get(endpoint);
+    if (!queue) this.waiters.set(endpoint, (queue = []));
+    const waiting = queue;
+    return new Promise((resolve) => {
+      const entry: Waiter = (lease) => {
+        clearTimeout(timer);
+        resolve(lease);
+      };
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(entry), 1);
+        if (waiting.length === 0 && this.waiters.get(endpoint) === waiting) this.waiters.delete(endpoint);
+        resolve(null);
+      }, 25);
+      waiting.push(entry); // one entry per waiting job; a finish wakes (and removes) the oldest
+    });
   }
 }
 
