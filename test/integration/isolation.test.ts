@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRedisConnection, deferredPriority, deliveriesCollection } from '@novee/shared';
+import { createRedisConnection, bulkPriority, deliveriesCollection } from '@novee/shared';
 import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
 import { EndpointState, type AdmitResult } from '../../apps/worker/src/isolation/endpoint-state';
 import { eventually, startHarness, type Harness } from './support/harness';
@@ -147,7 +147,7 @@ describe('isolation under a flood', () => {
     // A's turned-away jobs (never attempted: not retries) wait in the delayed set, demoted behind fresh events.
     const delayedA = (await h.producer.queue.getDelayed(0, 100)).filter((job) => job.data.projectId === 'flood-a' && job.attemptsMade === 0);
     expect(delayedA.length).toBeGreaterThan(0);
-    expect(delayedA.map((job) => job.priority)).toEqual(delayedA.map(() => deferredPriority('FALL_DETECTION')));
+    expect(delayedA.map((job) => job.priority)).toEqual(delayedA.map(() => bulkPriority('FALL_DETECTION')));
 
     // A's endpoint never had more than the cap in flight (default 10), and its circuit opened after the timeouts.
     expect(h.receiver.maxOpen.get('/flood-a')).toBeLessThanOrEqual(10);

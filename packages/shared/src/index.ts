@@ -9,6 +9,7 @@ export * from './queue/queue-names';
 export * from './queue/delivery-job';
 export * from './queue/delivery-record';
 export * from './queue/event-producer';
+export * from './queue/project-burst-counter';
 export * from './signing/sign-payload';
 export * from './signing/verify-webhook';
 export * from './storage/collections';

@@ -75,7 +75,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
   const mongo = new MongoClient(config.mongodbUrl);
   const db = mongo.db(config.mongodbDb);
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
-  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule });
+  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
   const workers: RunningWorker[] = [];
 
   const harness: Harness = {

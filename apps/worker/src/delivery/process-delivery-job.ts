@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { deferredPriority, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import { bulkPriority, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
 import type { RegistrationCache } from '../registrations/registration-cache';
@@ -70,7 +70,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       }
       // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up.
       deps.metrics.deferred(admission.reason);
-      const yielding = deferredPriority(webhookType);
+      const yielding = bulkPriority(webhookType);
       if (job.priority !== yielding) await job.changePriority({ priority: yielding });
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError(admission.reason);

@@ -1,4 +1,5 @@
 import { createAjv, describeValidationErrors } from '../validation/ajv';
+import { DEFAULT_PROJECT_BURST_PER_SECOND } from '../queue/project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../queue/retry-schedule';
 import { SecretCipher } from '../secrets/secret-cipher';
@@ -23,6 +24,7 @@ const envSchema = {
     LOG_LEVEL: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     RETRY_SCHEDULE: { type: 'string', default: DEFAULT_RETRY_SCHEDULE },
     ENDPOINT_MAX_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+    PROJECT_BURST_PER_SECOND: { type: 'integer', minimum: 1, maximum: 100_000, default: DEFAULT_PROJECT_BURST_PER_SECOND },
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
     CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 600_000 },
@@ -57,6 +59,7 @@ interface EnvValues {
   LOG_LEVEL: Config['logLevel'];
   RETRY_SCHEDULE: string;
   ENDPOINT_MAX_IN_FLIGHT: number;
+  PROJECT_BURST_PER_SECOND: number;
   CIRCUIT_FAILURE_THRESHOLD: number;
   CIRCUIT_COOLDOWN_MS: number;
   CIRCUIT_MAX_COOLDOWN_MS: number;
@@ -89,6 +92,8 @@ export interface Config {
   retrySchedule: number[];
   /** Deliveries in flight to one endpoint across all workers. */
   endpointMaxInFlight: number;
+  /** A project's events beyond this many per second are queued behind other projects' (the bulk lane). */
+  projectBurstPerSecond: number;
   circuitFailureThreshold: number;
   circuitCooldownMs: number;
   circuitMaxCooldownMs: number;
@@ -142,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     retrySchedule,
     endpointMaxInFlight: v.ENDPOINT_MAX_IN_FLIGHT,
+    projectBurstPerSecond: v.PROJECT_BURST_PER_SECOND,
     circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
     circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,

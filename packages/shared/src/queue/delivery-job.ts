@@ -29,10 +29,12 @@ export const PRIORITY_BY_TYPE: Record<WebhookType, number> = {
 };
 
 /**
- * A job its endpoint turned away (busy or circuit open) comes back with this priority: behind every fresh
- * event, so jobs for a stuck receiver, returning in bulk, never delay other projects' deliveries.
+ * The bulk lane: the same order of types, behind every event of the normal lane. Two kinds of job go there,
+ * so that neither can hold up other projects' deliveries in the one shared queue: a project's events beyond
+ * its per-second share (see ProjectBurstCounter), and a job its endpoint turned away (busy, stuck or circuit
+ * open), which may come back in bulk.
  */
-export const deferredPriority = (type: WebhookType): number => PRIORITY_BY_TYPE[type] + 2;
+export const bulkPriority = (type: WebhookType): number => PRIORITY_BY_TYPE[type] + 2;
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -43,10 +45,10 @@ export const RETRY_BACKOFF_TYPE = 'retry-schedule';
  * Job options for one event: retried on the schedule (TEST is interactive: one attempt), finished jobs kept
  * briefly for inspection, failures for a week.
  */
-export function deliveryJobOptions(eventId: string, webhookType: WebhookType, retrySchedule: number[]): JobsOptions {
+export function deliveryJobOptions(eventId: string, webhookType: WebhookType, retrySchedule: number[], lane: 'normal' | 'bulk' = 'normal'): JobsOptions {
   return {
     jobId: eventId,
-    priority: PRIORITY_BY_TYPE[webhookType],
+    priority: lane === 'bulk' ? bulkPriority(webhookType) : PRIORITY_BY_TYPE[webhookType],
     attempts: webhookType === 'TEST' ? 1 : attemptsFor(retrySchedule),
     backoff: { type: RETRY_BACKOFF_TYPE },
     removeOnComplete: { age: DAY_SECONDS, count: 10_000 },

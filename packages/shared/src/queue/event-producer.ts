@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { DeviceEvent, InternalEvent } from '../events/event-types';
 import { validateInternalEvent } from '../events/validate-event';
 import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
+import { DEFAULT_PROJECT_BURST_PER_SECOND, ProjectBurstCounter } from './project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
 
@@ -29,7 +30,10 @@ export interface EventProducerOptions {
   enqueueTimeoutMs?: number;
   /** Retry delays in ms for the events this producer enqueues (default DEFAULT_RETRY_SCHEDULE). */
   retrySchedule?: number[];
+  /** A project's events beyond this many per second go to the bulk lane (default DEFAULT_PROJECT_BURST_PER_SECOND). */
+  projectBurstPerSecond?: number;
 }
+
 
 export interface EnqueueOptions {
   /** A caller-chosen id (e.g. an Idempotency-Key): enqueueing the same id twice keeps one event. */
@@ -44,6 +48,7 @@ export class EventProducer {
   readonly queue: Queue<DeliveryJobData>;
   private readonly enqueueTimeoutMs: number;
   private readonly retrySchedule: number[];
+  private readonly bursts: ProjectBurstCounter;
 
   constructor(options: EventProducerOptions) {
     this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
@@ -52,6 +57,11 @@ export class EventProducer {
       connection: options.connection,
       prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
     });
+    this.bursts = new ProjectBurstCounter(
+      () => this.queue.client,
+      options.prefix ?? DEFAULT_QUEUE_PREFIX,
+      options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND,
+    );
   }
 
   /** Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid. */
@@ -61,10 +71,10 @@ export class EventProducer {
     if (result.value.webhookType === 'TEST') {
       throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
     }
-    return this.add(result.value, options.eventId);
+    return this.add(result.value, options.eventId, true);
   }
 
-  /** Enqueue the TEST event `{"test":"test"}` for a project. */
+  /** Enqueue the TEST event `{"test":"test"}` for a project (interactive: always the normal lane). */
   async enqueueTest(projectId: string): Promise<{ eventId: string }> {
     return this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } });
   }
@@ -87,9 +97,15 @@ export class EventProducer {
     await this.queue.close();
   }
 
-  private async add(event: InternalEvent, eventId: string = randomUUID()): Promise<{ eventId: string }> {
+  /** `shared`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
+  private async add(event: InternalEvent, eventId: string = randomUUID(), shared = false): Promise<{ eventId: string }> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
-    await this.withTimeout(this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule)));
+    await this.withTimeout(
+      (async () => {
+        const lane = shared && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
+        await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
+      })(),
+    );
     return { eventId };
   }
 
