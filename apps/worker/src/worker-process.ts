@@ -54,10 +54,10 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       cooldownMs: config.circuitCooldownMs,
       maxCooldownMs: config.circuitMaxCooldownMs,
     }),
-    // One endpoint holds at most half of this worker's slots (in flight + waiting); the other half keeps the
-    // queue moving, so other projects' events never sit behind one project's backlog.
     {
-      maxWaiters: Math.max(1, Math.floor(config.workerConcurrency / 2) - config.endpointMaxInFlight),
+      // One endpoint may fill this worker but for twice its cap: those slots keep fetching, and since a
+      // project's burst waits in the bulk lane, other projects' events are what they fetch first.
+      maxWaiters: Math.max(1, config.workerConcurrency - 2 * config.endpointMaxInFlight),
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     },
   );
