@@ -1,5 +1,6 @@
 import { bulkPriority, PRIORITY_BY_TYPE } from '@novee/shared';
 import { startHarness, type Harness } from './support/harness';
+import { metric } from './support/prometheus';
 import { fallDetection } from './support/fixtures';
 
 let h: Harness;
@@ -25,6 +26,8 @@ it("a project's events beyond its per-second share go to the bulk lane, behind o
   // 20 per second in the normal lane; the 30 may straddle two seconds, so up to 40 could have been.
   expect(normal).toBeGreaterThanOrEqual(20);
   expect(priorities.filter((p) => p === bulkPriority('FALL_DETECTION')).length).toBe(30 - normal);
+  const api = await (await fetch(h.api.metricsUrl)).text();
+  expect(metric(api, 'novee_events_enqueued_total', { type: 'FALL_DETECTION', lane: 'bulk' })).toBe(30 - normal);
   await h.receiver.waitFor(30, { path: '/burst-a' });
 });
 

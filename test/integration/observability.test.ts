@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Express } from 'express';
 import { openApiDocument } from '../../apps/api/src/openapi/openapi-document';
+import { metric } from './support/prometheus';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -11,16 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-/** The value of the sample `name{labels...}` (labels in any order, a subset is enough), or undefined. */
-function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 /** Every METHOD path the Express app routes (nested routers included), as OpenAPI paths. */
 function appRoutes(app: Express): string[] {
@@ -107,6 +98,7 @@ describe('Prometheus metrics', () => {
     expect(metric(api, 'novee_queue_jobs', { ...queue, state: 'completed' })).toBe(1);
     expect(metric(api, 'novee_queue_jobs', { ...queue, state: 'waiting' })).toBe(0);
     expect(metric(api, 'novee_http_request_duration_seconds_count', { method: 'POST', route: '/events', status_code: '202' })).toBe(1);
+    expect(metric(api, 'novee_events_enqueued_total', { type: 'FALL_DETECTION', lane: 'normal', service: 'api' })).toBe(1);
   });
 
   it('/metrics is not on the public API port', async () => {

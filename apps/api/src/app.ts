@@ -6,6 +6,7 @@ import type { EventProducer, Logger, SecretCipher, WebhookUrlPolicy } from '@nov
 import { bearerAuth, type BearerAuthOptions } from './auth/bearer-auth';
 import type { TestEventSender } from './events/test-event-sender';
 import { errorHandler } from './http/error-handler';
+import { enqueuedEventsCounter } from './metrics/event-metrics';
 import { httpMetrics } from './metrics/http-metrics';
 import { notFound } from './http/http-error';
 import { ProjectAccess } from './projects/project-access';
@@ -44,7 +45,7 @@ export function createApp(deps: AppDeps): Express {
   // Everything below needs a valid bearer token.
   app.use(bearerAuth(deps.auth));
   app.use(express.json({ limit: '256kb' }));
-  app.use(eventRoutes(deps.producer));
+  app.use(eventRoutes(deps.producer, enqueuedEventsCounter(deps.metrics)));
   app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
   const projects = new ProjectAccess(deps.db);
   const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange);

@@ -35,6 +35,11 @@ export interface EventProducerOptions {
 }
 
 
+export interface Enqueued {
+  eventId: string;
+  lane: 'normal' | 'bulk';
+}
+
 export interface EnqueueOptions {
   /** A caller-chosen id (e.g. an Idempotency-Key): enqueueing the same id twice keeps one event. */
   eventId?: string;
@@ -64,8 +69,11 @@ export class EventProducer {
     );
   }
 
-  /** Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid. */
-  async enqueue(event: DeviceEvent, options: EnqueueOptions = {}): Promise<{ eventId: string }> {
+  /**
+   * Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid.
+   * `lane`: 'bulk' when the event was beyond its project's per-second share (see ProjectBurstCounter).
+   */
+  async enqueue(event: DeviceEvent, options: EnqueueOptions = {}): Promise<Enqueued> {
     const result = validateInternalEvent(event);
     if (!result.valid) throw new EventValidationError(result.errors);
     if (result.value.webhookType === 'TEST') {
@@ -75,7 +83,7 @@ export class EventProducer {
   }
 
   /** Enqueue the TEST event `{"test":"test"}` for a project (interactive: always the normal lane). */
-  async enqueueTest(projectId: string): Promise<{ eventId: string }> {
+  async enqueueTest(projectId: string): Promise<Enqueued> {
     return this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } });
   }
 
@@ -98,15 +106,15 @@ export class EventProducer {
   }
 
   /** `shared`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
-  private async add(event: InternalEvent, eventId: string = randomUUID(), shared = false): Promise<{ eventId: string }> {
+  private async add(event: InternalEvent, eventId: string = randomUUID(), shared = false): Promise<Enqueued> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
-    await this.withTimeout(
+    return this.withTimeout(
       (async () => {
         const lane = shared && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
         await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
+        return { eventId, lane };
       })(),
     );
-    return { eventId };
   }
 
   /** BullMQ waits for Redis forever; a producer gives up after enqueueTimeoutMs and says the queue is down. */
