@@ -68,10 +68,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
         await record({ ...base, status: 'failed', urlHost, error, final: true });
         throw new UnrecoverableError(error);
       }
-      // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up.
+      // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up. It comes
+      // back in the bulk lane, so a stuck receiver's backlog never returns ahead of other projects' events.
       deps.metrics.deferred(admission.reason);
-      const yielding = bulkPriority(webhookType);
-      if (job.priority !== yielding) await job.changePriority({ priority: yielding });
+      const bulk = bulkPriority(webhookType);
+      if (job.priority !== bulk) await job.changePriority({ priority: bulk });
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError(admission.reason);
     }
