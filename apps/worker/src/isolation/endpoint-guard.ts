@@ -15,6 +15,8 @@ export type Admission =
 type Refusal = Extract<Admission, { admitted: false }>;
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean };
 type Waiter = (handedOver: Lease | null) => void;
+/** The jobs of this process waiting for one endpoint's slot, and the wake-up calls of those listening now. */
+type WaitingRoom = { count: number; listeners: Waiter[] };
 
 export interface EndpointGuardOptions {
   /** How long a job waits before trying a busy endpoint again (jittered, doubling with each deferral). */
@@ -42,10 +44,11 @@ const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, max
  * in-flight cap. A refused job is delayed by the caller, so one receiver's trouble never fills the workers.
  */
 export class EndpointGuard {
-  /** Jobs in this process waiting for a slot, per endpoint; a finishing job hands its slot to the oldest. */
-  private readonly waiters = new Map<string, Waiter[]>();
-  /** Jobs in this process waiting for each endpoint (also those between two looks at Redis). */
-  private readonly waiting = new Map<string, number>();
+  /**
+   * Per endpoint, while any job waits for it here; a finishing job hands its slot to the oldest listener.
+   * `count` also includes waiters between two looks at Redis, so the bound holds for them too.
+   */
+  private readonly rooms = new Map<string, WaitingRoom>();
   private readonly options: EndpointGuardOptions;
 
   constructor(
@@ -74,21 +77,15 @@ export class EndpointGuard {
   }
 
   private async finish(endpoint: string, lease: Lease, delivered: boolean): Promise<number | null> {
-    const queue = this.waiters.get(endpoint);
-    if (delivered && queue?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
+    const listeners = this.rooms.get(endpoint)?.listeners;
+    if (delivered && listeners?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
       // A failure never hands over: the next job must see the circuit this failure may have opened.
-      this.wakeNext(endpoint, { ...lease, circuitDirty: false });
+      listeners.shift()!({ ...lease, circuitDirty: false });
       return lease.circuitDirty ? this.state.finish(endpoint, null, true) : null;
     }
     const openUntil = await this.state.finish(endpoint, lease.id, delivered);
-    this.wakeNext(endpoint, null); // the slot is free in Redis now: try for it
+    this.rooms.get(endpoint)?.listeners.shift()?.(null); // the slot is free in Redis now: try for it
     return openUntil;
-  }
-
-  private wakeNext(endpoint: string, lease: Lease | null): void {
-    const queue = this.waiters.get(endpoint);
-    queue?.shift()?.(lease);
-    if (queue?.length === 0) this.waiters.delete(endpoint);
   }
 
   /**
@@ -107,13 +104,14 @@ export class EndpointGuard {
    * Bounded in count and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
   private async waitForSlot(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
-    const waiting = this.waiting.get(endpoint) ?? 0;
-    if (waiting >= this.options.maxWaiters) return this.busy(deferrals);
-    this.waiting.set(endpoint, waiting + 1);
+    let room = this.rooms.get(endpoint);
+    if (room && room.count >= this.options.maxWaiters) return this.busy(deferrals);
+    if (!room) this.rooms.set(endpoint, (room = { count: 0, listeners: [] }));
+    room.count++;
     try {
       const deadline = Date.now() + this.options.maxWaitMs;
       while (Date.now() < deadline) {
-        const handedOver = await this.nextFinish(endpoint);
+        const handedOver = await nextFinish(room);
         if (handedOver) return handedOver;
         const retry = await this.state.admit(endpoint);
         if (retry.status !== 'busy') return leaseOrRefusal(retry);
@@ -121,31 +119,24 @@ export class EndpointGuard {
       }
       return this.busy(deferrals);
     } finally {
-      const left = this.waiting.get(endpoint)! - 1;
-      if (left === 0) this.waiting.delete(endpoint);
-      else this.waiting.set(endpoint, left);
+      if (--room.count === 0) this.rooms.delete(endpoint);
     }
   }
+}
 
-  /** The slot of the next local finish for this endpoint (null: freed in Redis instead, or 25 ms passed). */
-  private nextFinish(endpoint: string): Promise<Lease | null> {
-    // Looked up each time: the list is dropped whenever it empties, so a kept reference could go stale.
-    let queue = this.waiters.get(endpoint);
-    if (!queue) this.waiters.set(endpoint, (queue = []));
-    const waiting = queue;
-    return new Promise((resolve) => {
-      const entry: Waiter = (lease) => {
-        clearTimeout(timer);
-        resolve(lease);
-      };
-      const timer = setTimeout(() => {
-        waiting.splice(waiting.indexOf(entry), 1);
-        if (waiting.length === 0 && this.waiters.get(endpoint) === waiting) this.waiters.delete(endpoint);
-        resolve(null);
-      }, 25);
-      waiting.push(entry); // one entry per waiting job; a finish wakes (and removes) the oldest
-    });
-  }
+/** The slot of the room's next local finish (null: freed in Redis instead, or 25 ms passed). */
+function nextFinish(room: WaitingRoom): Promise<Lease | null> {
+  return new Promise((resolve) => {
+    const listener: Waiter = (lease) => {
+      clearTimeout(timer);
+      resolve(lease);
+    };
+    const timer = setTimeout(() => {
+      room.listeners.splice(room.listeners.indexOf(listener), 1);
+      resolve(null);
+    }, 25);
+    room.listeners.push(listener); // a finish wakes (and removes) the oldest
+  });
 }
 
 /** A lease, or the refusal of an open circuit (retried just after it closes). */
