@@ -34,7 +34,6 @@ export interface EventProducerOptions {
   projectBurstPerSecond?: number;
 }
 
-
 export interface Enqueued {
   eventId: string;
   lane: 'normal' | 'bulk';
@@ -58,15 +57,9 @@ export class EventProducer {
   constructor(options: EventProducerOptions) {
     this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
-    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
-      connection: options.connection,
-      prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
-    });
-    this.bursts = new ProjectBurstCounter(
-      () => this.queue.client,
-      options.prefix ?? DEFAULT_QUEUE_PREFIX,
-      options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND,
-    );
+    const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
+    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
+    this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
   }
 
   /**
@@ -79,7 +72,7 @@ export class EventProducer {
     if (result.value.webhookType === 'TEST') {
       throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
     }
-    return this.add(result.value, options.eventId, true);
+    return this.add(result.value, options.eventId, { countsAgainstShare: true });
   }
 
   /** Enqueue the TEST event `{"test":"test"}` for a project (interactive: always the normal lane). */
@@ -105,12 +98,12 @@ export class EventProducer {
     await this.queue.close();
   }
 
-  /** `shared`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
-  private async add(event: InternalEvent, eventId: string = randomUUID(), shared = false): Promise<Enqueued> {
+  /** `countsAgainstShare`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
+  private async add(event: InternalEvent, eventId: string = randomUUID(), { countsAgainstShare = false } = {}): Promise<Enqueued> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
     return this.withTimeout(
       (async () => {
-        const lane = shared && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
+        const lane = countsAgainstShare && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
         await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
         return { eventId, lane };
       })(),
