@@ -4,6 +4,7 @@ import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
 import { EndpointState, type AdmitResult } from '../../apps/worker/src/isolation/endpoint-state';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
+import { deliveryLatencies, enqueueMany } from './support/load';
 
 describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, shared by all workers)', () => {
   const redisA = createRedisConnection(process.env.REDIS_URL!, 'worker');
@@ -128,20 +129,10 @@ describe('isolation under a flood', () => {
     }
     h.receiver.respondWith((hook) => ({ status: 200, delayMs: hook.path === '/flood-a' ? 30_000 : 0 }));
 
-    for (let i = 0; i < 500; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => h.producer.enqueue(fallDetection('flood-a'))));
-    }
+    await enqueueMany(h, 500, () => fallDetection('flood-a'));
     await h.receiver.waitFor(1, { path: '/flood-a' }); // A is now hanging
 
-    const latencies: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const before = h.receiver.receivedOn('/flood-b').length;
-      const sent = Date.now();
-      await h.producer.enqueue(fallDetection('flood-b'));
-      const hooks = await h.receiver.waitFor(before + 1, { path: '/flood-b', timeoutMs: 5_000 });
-      latencies.push(hooks[before]!.receivedAt - sent);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const latencies = await deliveryLatencies(h, 'flood-b', { count: 10, timeoutMs: 5_000, pauseMs: 200 });
     expect(Math.max(...latencies)).toBeLessThan(1_000);
 
     // A's turned-away jobs (never attempted: not retries) wait in the delayed set, demoted behind fresh events.
