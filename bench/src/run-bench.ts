@@ -154,20 +154,9 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
 
 const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, async () => undefined);
 
-/** A BullMQ worker whose jobs only POST through the worker's HttpSender: the floor of BullMQ + got together. */
-async function bullmqPlusSender(redisUrl: string, receiverUrl: string): Promise<number> {
-  const sender = new HttpSender(5_000, true);
-  const body = JSON.stringify(fallData(Date.now()));
-  const headers = { 'content-type': 'application/json' };
-  try {
-    return await bullmqRate(redisUrl, N_BULLMQ_SENDER, { body }, async (job) => {
-      const result = await sender.send({ url: `${receiverUrl}/plain`, body: (job.data as { body: string }).body, headers });
-      if (!result.ok) throw new Error(`sender: ${result.error}`);
-    });
-  } finally {
-    sender.close();
-  }
-}
+/** A BullMQ worker whose jobs (an event's payload) only POST through the worker's HttpSender: BullMQ + got at their barest. */
+const bullmqPlusSender = (redisUrl: string, receiverUrl: string) =>
+  withPlainSender(receiverUrl, (send) => bullmqRate(redisUrl, N_BULLMQ_SENDER, fallData(Date.now()), send));
 
 async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<number> {
   const body = JSON.stringify(fallData(Date.now()));
@@ -179,17 +168,25 @@ async function receiverMaxRate(receiverUrl: string, agent: Agent): Promise<numbe
 }
 
 /** The worker's HttpSender (got, SSRF guard and all), nothing else: the most any delivery pipeline could do. */
-async function senderMaxRate(receiverUrl: string): Promise<number> {
-  const sender = new HttpSender(5_000, true);
-  const body = JSON.stringify(fallData(Date.now()));
-  const headers = { 'content-type': 'application/json' };
-  const started = Date.now();
-  const done = await runPool(N_RECEIVER, CONCURRENCY, started + PHASE_LIMIT_MS, async () => {
-    const result = await sender.send({ url: `${receiverUrl}/plain`, body, headers });
-    if (!result.ok) throw new Error(`sender: ${result.error}`);
+const senderMaxRate = (receiverUrl: string) =>
+  withPlainSender(receiverUrl, async (send) => {
+    const started = Date.now();
+    const done = await runPool(N_RECEIVER, CONCURRENCY, started + PHASE_LIMIT_MS, send);
+    return (done * 1000) / (Date.now() - started);
   });
-  sender.close();
-  return (done * 1000) / (Date.now() - started);
+
+/** Lends `use` a function that POSTs an event's payload to the receiver through the worker's HttpSender (non-2xx throws). */
+async function withPlainSender<T>(receiverUrl: string, use: (send: () => Promise<void>) => Promise<T>): Promise<T> {
+  const sender = new HttpSender(5_000, true);
+  const request = { url: `${receiverUrl}/plain`, body: JSON.stringify(fallData(Date.now())), headers: { 'content-type': 'application/json' } };
+  try {
+    return await use(async () => {
+      const result = await sender.send(request);
+      if (!result.ok) throw new Error(`sender: ${result.error}`);
+    });
+  } finally {
+    sender.close();
+  }
 }
 
 /** Delivery throughput: preload a backlog (spread over `projects`) on the paused queue, resume, time the drain. */
