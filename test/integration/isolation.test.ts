@@ -35,28 +35,80 @@ describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, share
     expect(leaseOf(await workerA.admit('ep'))).toBeTruthy();
   });
 
-  it('opens after N failures in a row, doubles the cooldown per trip, and a success closes it', async () => {
+  /** Admit and finish one delivery with the given outcome; returns the circuit change. */
+  const attempt = async (on: EndpointState, delivered: boolean) => {
+    const admitted = await on.admit('ep');
+    if (admitted.status !== 'admitted') throw new Error(`not admitted: ${admitted.status}`);
+    return on.finish('ep', admitted.leaseId, delivered, admitted.generation);
+  };
+  const circuitOptions = { ...options, maxInFlight: 10, leaseMs: 5_000 };
+
+  it('opens after N failures in a row (counted across processes); a success before that resets the count', async () => {
     const prefix = `cb-${randomUUID()}`;
-    const state = new EndpointState(redisA, prefix, { ...options, maxInFlight: 10, leaseMs: 5_000 });
-    const other = new EndpointState(redisB, prefix, { ...options, maxInFlight: 10, leaseMs: 5_000 });
-    const fail = async (on: EndpointState) => on.finish('ep', leaseOf(await on.admit('ep')), false);
+    const state = new EndpointState(redisA, prefix, circuitOptions);
+    const other = new EndpointState(redisB, prefix, circuitOptions);
     expect(await state.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: false });
-    expect(await fail(state)).toBeNull();
+    expect(await attempt(state, false)).toBeNull();
     expect(await other.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: true }); // a success must clear it
-    expect(await fail(other)).toBeNull();
+    expect(await attempt(other, true)).toBeNull(); // reset
+    expect(await attempt(state, false)).toBeNull();
+    expect(await attempt(other, false)).toBeNull();
     const before = Date.now();
-    const openUntil = await fail(state);
-    expect(openUntil! - before).toBeGreaterThanOrEqual(900);
-    expect(openUntil! - before).toBeLessThanOrEqual(1_200);
+    const opened = await attempt(state, false);
+    expect(opened).toMatchObject({ change: 'opened' });
+    const openUntil = opened?.change === 'opened' ? opened.openUntil : 0;
+    expect(openUntil - before).toBeGreaterThanOrEqual(900);
+    expect(openUntil - before).toBeLessThanOrEqual(1_200);
     expect(await other.admit('ep')).toEqual({ status: 'open', openUntil });
+  });
 
-    await new Promise((resolve) => setTimeout(resolve, openUntil! - Date.now() + 20));
-    for (let i = 0; i < 2; i++) expect(await fail(state)).toBeNull();
-    const second = await fail(state);
-    expect(second! - Date.now()).toBeGreaterThan(1_200); // doubled (capped at 1.5 s)
+  it('failures of deliveries already in flight when it opened neither trip it again nor double the cooldown', async () => {
+    const state = new EndpointState(redisA, `cb-${randomUUID()}`, circuitOptions);
+    const inFlight = await Promise.all(Array.from({ length: 6 }, () => state.admit('ep')));
+    const finishes = [];
+    for (const admitted of inFlight) {
+      if (admitted.status !== 'admitted') throw new Error('not admitted');
+      finishes.push(await state.finish('ep', admitted.leaseId, false, admitted.generation));
+    }
+    // The third failure opens it; the other three were admitted before that and say nothing new.
+    expect(finishes.map((change) => change?.change ?? null)).toEqual([null, null, 'opened', null, null, null]);
+  });
 
-    await state.finish('ep', null, true); // a success (its lease handed over) closes it
-    expect(await state.admit('ep')).toMatchObject({ status: 'admitted', circuitDirty: false });
+  it('after the cooldown lets exactly one probe through: its failure re-opens with a doubled cooldown, its success closes', async () => {
+    const state = new EndpointState(redisA, `cb-${randomUUID()}`, { ...circuitOptions, cooldownMs: 300, maxCooldownMs: 1_000 });
+    for (let i = 0; i < 2; i++) await attempt(state, false);
+    const first = await attempt(state, false);
+    expect(first).toMatchObject({ change: 'opened' });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+
+    const probe = await state.admit('ep');
+    expect(probe).toMatchObject({ status: 'admitted', probe: true });
+    expect(await state.admit('ep')).toMatchObject({ status: 'probing' }); // one probe at a time
+    if (probe.status !== 'admitted') throw new Error('no probe');
+    const before = Date.now();
+    const reopened = await state.finish('ep', probe.leaseId, false, probe.generation);
+    expect(reopened).toMatchObject({ change: 'opened' });
+    if (reopened?.change === 'opened') expect(reopened.openUntil - before).toBeGreaterThanOrEqual(550); // 2 x 300 ms
+
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    const second = await state.admit('ep');
+    expect(second).toMatchObject({ status: 'admitted', probe: true });
+    if (second.status !== 'admitted') throw new Error('no probe');
+    expect(await state.finish('ep', second.leaseId, true, second.generation)).toEqual({ change: 'closed' });
+    expect(await state.admit('ep')).toMatchObject({ status: 'admitted', probe: false, circuitDirty: false });
+    // Closed afresh: the count starts again from zero.
+    expect(await attempt(state, false)).toBeNull();
+  });
+
+  it('can admit past an open circuit (an event past its retry window), without counting the outcome', async () => {
+    const state = new EndpointState(redisA, `cb-${randomUUID()}`, circuitOptions);
+    for (let i = 0; i < 3; i++) await attempt(state, false);
+    expect(await state.admit('ep')).toMatchObject({ status: 'open' });
+    const forced = await state.admit('ep', { ignoreCircuit: true });
+    expect(forced).toMatchObject({ status: 'admitted', generation: -1 });
+    if (forced.status !== 'admitted') throw new Error('not admitted');
+    expect(await state.finish('ep', forced.leaseId, true, forced.generation)).toBeNull();
+    expect(await state.admit('ep')).toMatchObject({ status: 'open' }); // still open: the probe decides
   });
 });
 
@@ -106,7 +158,7 @@ describe('EndpointGuard', () => {
     const first = await guard.admit(url);
     const waiting = guard.admit(url);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    if (first.admitted) expect(await first.finish(false)).toBeGreaterThan(Date.now());
+    if (first.admitted) expect(await first.finish(false)).toMatchObject({ change: 'opened' });
     expect(await waiting).toMatchObject({ admitted: false, reason: 'circuit open' });
   });
 });

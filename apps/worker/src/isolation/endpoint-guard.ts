@@ -1,19 +1,19 @@
 import { endpointKey } from './endpoint-key';
-import type { AdmitResult, EndpointState } from './endpoint-state';
+import type { AdmitResult, CircuitChange, EndpointState } from './endpoint-state';
 
 export type Admission =
   | {
       admitted: true;
       /**
        * Free the slot (or hand it to a job waiting here) and feed the outcome to the endpoint's breaker;
-       * returns the time the circuit opened until when this failure tripped it.
+       * returns what it did to the circuit (opened until, or closed).
        */
-      finish(delivered: boolean): Promise<number | null>;
+      finish(delivered: boolean): Promise<CircuitChange>;
     }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
 
 type Refusal = Extract<Admission, { admitted: false }>;
-type Lease = { id: string; acquiredAt: number; circuitDirty: boolean };
+type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
 type Waiter = (handedOver: Lease | null) => void;
 /** The jobs of this process waiting for one endpoint's slot, and the wake-up calls of those listening now. */
 type WaitingRoom = { count: number; listeners: Waiter[] };
@@ -61,31 +61,33 @@ export class EndpointGuard {
   /**
    * `deferrals`: how often this job was already turned away. Each time it waits twice as long (up to 32x),
    * so the jobs queued for a stuck endpoint poll it rarely instead of churning through the workers.
+   * `ignoreCircuit`: for an event whose retry window is over, so that its attempt is made even while the
+   * circuit is open (the in-flight cap still holds).
    */
-  async admit(url: string, deferrals = 0): Promise<Admission> {
+  async admit(url: string, deferrals = 0, { ignoreCircuit = false } = {}): Promise<Admission> {
     const endpoint = endpointKey(url);
-    const lease = await this.take(endpoint, deferrals);
+    const lease = await this.take(endpoint, deferrals, ignoreCircuit);
     if ('admitted' in lease) return lease;
     return { admitted: true, finish: (delivered) => this.finish(endpoint, lease, delivered) };
   }
 
-  private async take(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
-    const result = await this.state.admit(endpoint);
+  private async take(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
+    const result = await this.state.admit(endpoint, { ignoreCircuit });
     if (result.status !== 'busy') return leaseOrRefusal(result);
     if (result.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, result.oldestAgeMs);
-    return this.waitForSlot(endpoint, deferrals);
+    return this.waitForSlot(endpoint, deferrals, ignoreCircuit);
   }
 
-  private async finish(endpoint: string, lease: Lease, delivered: boolean): Promise<number | null> {
+  private async finish(endpoint: string, lease: Lease, delivered: boolean): Promise<CircuitChange> {
     const listeners = this.rooms.get(endpoint)?.listeners;
     if (delivered && listeners?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
       // A failure never hands over: the next job must see the circuit this failure may have opened.
       listeners.shift()!({ ...lease, circuitDirty: false });
-      return lease.circuitDirty ? this.state.finish(endpoint, null, true) : null;
+      return lease.circuitDirty ? this.state.finish(endpoint, null, true, lease.generation) : null;
     }
-    const openUntil = await this.state.finish(endpoint, lease.id, delivered);
+    const change = await this.state.finish(endpoint, lease.id, delivered, lease.generation);
     this.rooms.get(endpoint)?.listeners.shift()?.(null); // the slot is free in Redis now: try for it
-    return openUntil;
+    return change;
   }
 
   /**
@@ -103,7 +105,7 @@ export class EndpointGuard {
    * trip through the delayed set: woken by a local finish, re-checking every 25 ms for other processes'.
    * Bounded in count and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
-  private async waitForSlot(endpoint: string, deferrals: number): Promise<Lease | Refusal> {
+  private async waitForSlot(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
     let room = this.rooms.get(endpoint);
     if (room && room.count >= this.options.maxWaiters) return this.busy(deferrals);
     if (!room) this.rooms.set(endpoint, (room = { count: 0, listeners: [] }));
@@ -113,7 +115,7 @@ export class EndpointGuard {
       while (Date.now() < deadline) {
         const handedOver = await nextFinish(room);
         if (handedOver) return handedOver;
-        const retry = await this.state.admit(endpoint);
+        const retry = await this.state.admit(endpoint, { ignoreCircuit });
         if (retry.status !== 'busy') return leaseOrRefusal(retry);
         if (retry.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, retry.oldestAgeMs);
       }
@@ -139,9 +141,13 @@ function nextFinish(room: WaitingRoom): Promise<Lease | null> {
   });
 }
 
-/** A lease, or the refusal of an open circuit (retried just after it closes). */
+/**
+ * A lease, or the refusal of an open circuit: retried just after its cooldown, when one job will be let through
+ * as the probe; while a probe is in flight, soon again (a probe usually answers in milliseconds).
+ */
 function leaseOrRefusal(result: Exclude<AdmitResult, { status: 'busy' }>): Lease | Refusal {
   if (result.status === 'open') return { admitted: false, retryAt: result.openUntil + jitter(1_000), reason: 'circuit open' };
-  return { id: result.leaseId, acquiredAt: Date.now(), circuitDirty: result.circuitDirty };
+  if (result.status === 'probing') return { admitted: false, retryAt: Date.now() + 500 + jitter(1_000), reason: 'circuit open' };
+  return { id: result.leaseId, acquiredAt: Date.now(), circuitDirty: result.circuitDirty, generation: result.generation };
 }
 const jitter = (ms: number) => Math.floor(Math.random() * ms);
