@@ -6,7 +6,8 @@ import {
   createMongoConnection,
   createRedisConnection,
   indexBootstrap,
-  announceRegistrationChange,
+  markRegistrationChanged,
+  QueueUnavailableError,
   createMetricsRegistry,
   registerQueueDepth,
   startMetricsServer,
@@ -55,10 +56,12 @@ export async function startApi(config: Config): Promise<RunningApi> {
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
-    // If Redis is down the change still stands in MongoDB; workers pick it up when their cache entry expires.
+    // Workers use a cached registration only while its version is unchanged. If the version cannot be changed
+    // (Redis down), the change is not confirmed: 503, the client retries (PATCH and DELETE are idempotent).
     announceRegistrationChange: (projectId) =>
-      announceRegistrationChange(redis, config.queuePrefix, projectId).catch((error: Error) => {
-        logger.warn('could not announce registration change; workers will see it within 30 s', { projectId, error: error.message });
+      markRegistrationChanged(redis, config.queuePrefix, projectId).catch((error: Error) => {
+        logger.warn('could not mark registration changed', { projectId, error: error.message });
+        throw new QueueUnavailableError(error);
       }),
   });
   const metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);

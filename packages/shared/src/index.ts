@@ -23,4 +23,4 @@ export * from './queue/retry-schedule';
 export * from './webhooks/address-policy';
 export * from './secrets/secret-cipher';
 export * from './metrics/metrics-registry';
-export * from './storage/registration-changes';
+export * from './storage/registration-version';

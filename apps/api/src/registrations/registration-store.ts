@@ -30,7 +30,7 @@ export class RegistrationStore {
     private readonly indexesReady: () => Promise<void>,
     /** Secrets are stored encrypted (AES-256-GCM) and shown in plaintext only to the caller who created them. */
     private readonly cipher: SecretCipher,
-    /** Tells the workers to drop their cached copy; they also expire it on their own. */
+    /** Marks the registration changed, so no worker uses its cached copy again (see registration-version.ts). */
     private readonly announceChange: (projectId: string) => Promise<void>,
   ) {}
 
@@ -46,7 +46,9 @@ export class RegistrationStore {
     const doc: WebhookRegistrationDocument = { ...input, secret: this.cipher.encrypt(secret), createdAt: now, updatedAt: now };
     try {
       const { insertedId } = await this.collection.insertOne(doc);
-      await this.announceChange(input.projectId);
+      // The registration stands and its secret must reach the caller even if Redis is down: a worker caches
+      // "no registration" for a few seconds only, so it sees the new one soon in any case.
+      await this.announceChange(input.projectId).catch(() => undefined);
       return { ...toPublic({ ...doc, _id: insertedId }), secret };
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {

@@ -1,51 +1,61 @@
 import type { Redis } from 'ioredis';
-import { registrationChangesChannel, type Logger, type WebhookRegistrationDocument } from '@novee/shared';
+import { readRegistrationVersion, type WebhookRegistrationDocument } from '@novee/shared';
 import type { RegistrationLookup } from './registration-lookup';
 
-type Entry = { value: WebhookRegistrationDocument | null; expiresAt: number };
+type Entry = { value: WebhookRegistrationDocument | null; version: string | null; expiresAt: number };
+
+/** MongoDB could not be asked for a registration whose cached copy is out of date (or missing). */
+export class RegistrationUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`registration lookup failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RegistrationUnavailableError';
+  }
+}
+
+export interface RegistrationCacheOptions {
+  /** Refresh an unchanged registration from MongoDB after this long anyway (a safety net, not correctness). */
+  ttlMs: number;
+  /** "No webhook registered" is kept only this long: a registration whose version mark was lost shows soon. */
+  absentTtlMs: number;
+  maxEntries: number;
+}
 
 /**
- * Keeps registrations in memory so a delivery does not cost a MongoDB read. The API announces every change
- * on a Redis channel and the entry is dropped at once; the TTL is the safety net if an announcement is missed.
- * A read that overlaps a change is not cached (generation check), so a stale copy cannot outlive the change.
+ * Keeps registrations in memory so a delivery does not cost a MongoDB read. Each delivery reads the
+ * registration's version from Redis (one pipelined GET) and uses the cached copy only while the version is the
+ * one it was read under, so a change the API has answered is never missed, even if announcements are lost.
+ * While MongoDB is down, an unchanged registration is still served from memory; a changed one cannot be, and
+ * the lookup fails with RegistrationUnavailableError (the job waits; no attempt is used).
  */
 export class RegistrationCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly generations = new Map<string, number>();
+  private readonly options: RegistrationCacheOptions;
 
   constructor(
     private readonly lookup: RegistrationLookup,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 50_000,
-  ) {}
+    private readonly redis: Redis,
+    private readonly queuePrefix: string,
+    options: Partial<RegistrationCacheOptions> = {},
+  ) {
+    this.options = { ttlMs: 60_000, absentTtlMs: 5_000, maxEntries: 50_000, ...options };
+  }
 
   async find(projectId: string): Promise<WebhookRegistrationDocument | null> {
+    // Read before the lookup: a change after this read gives a new version, and the next find refetches.
+    const version = await readRegistrationVersion(this.redis, this.queuePrefix, projectId);
     const cached = this.entries.get(projectId);
-    if (cached && cached.expiresAt > Date.now()) return cached.value;
-    const generation = this.generations.get(projectId) ?? 0;
-    const value = await this.lookup.find(projectId);
-    if ((this.generations.get(projectId) ?? 0) === generation) {
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(projectId, { value, expiresAt: Date.now() + this.ttlMs });
+    const current = cached !== undefined && cached.version === version;
+    if (current && cached.expiresAt > Date.now()) return cached.value;
+    let value: WebhookRegistrationDocument | null;
+    try {
+      value = await this.lookup.find(projectId);
+    } catch (error) {
+      if (current && cached.value) return cached.value; // unchanged: still right, only due for a refresh
+      throw new RegistrationUnavailableError(error);
     }
+    if (this.entries.size >= this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const ttl = value ? this.options.ttlMs : this.options.absentTtlMs;
+    this.entries.set(projectId, { value, version, expiresAt: Date.now() + ttl });
     return value;
-  }
-
-  invalidate(projectId: string): void {
-    this.entries.delete(projectId);
-    this.generations.set(projectId, (this.generations.get(projectId) ?? 0) + 1);
-  }
-
-  /** Listen for the API's change announcements on a dedicated (subscriber) connection. */
-  async subscribe(subscriber: Redis, queuePrefix: string, logger: Logger): Promise<void> {
-    const channel = registrationChangesChannel(queuePrefix);
-    subscriber.on('message', (from: string, projectId: string) => {
-      if (from === channel) this.invalidate(projectId);
-    });
-    // After a reconnect we may have missed announcements: start clean.
-    subscriber.on('ready', () => this.entries.clear());
-    await subscriber.subscribe(channel).catch((error: Error) =>
-      logger.warn('registration change channel unavailable; relying on the cache TTL', { error: error.message }),
-    );
   }
 }
