@@ -15,17 +15,19 @@ import {
   type DeliveryJobData,
   type DeliveryJobResult,
 } from '@novee/shared';
-import { DeliveryLog } from './delivery/delivery-log';
 import { HttpSender } from './delivery/http-sender';
 import { createDeliveryProcessor } from './delivery/process-delivery-job';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointState } from './isolation/endpoint-state';
+import { AttemptJournal } from './records/attempt-journal';
+import { DeliveryLog } from './records/delivery-log';
+import { RecordWriter } from './records/record-writer';
 import { RegistrationCache } from './registrations/registration-cache';
 import { RegistrationLookup } from './registrations/registration-lookup';
 
-/** Safety net only: changes are announced and applied at once (see RegistrationCache). */
-const REGISTRATION_CACHE_TTL_MS = 30_000;
+/** Jitter stretches a retry delay by up to this factor (see retryDelay). */
+const MAX_JITTER = 1.2;
 
 export interface RunningWorker {
   worker: Worker<DeliveryJobData, DeliveryJobResult>;
@@ -61,10 +63,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     },
   );
-  const deliveryLog = new DeliveryLog(mongo.db, logger);
-  const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), REGISTRATION_CACHE_TTL_MS);
-  const subscriber = createRedisConnection(config.redisUrl, 'worker', logger);
-  await registrations.subscribe(subscriber, config.queuePrefix, logger);
+  const journal = new AttemptJournal(isolationRedis, config.queuePrefix);
+  const deliveryLog = new DeliveryLog(journal, logger);
+  const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), isolationRedis, config.queuePrefix);
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
   const processor = createDeliveryProcessor({
@@ -72,7 +73,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     registrations,
     sender,
     guard,
-    maxDeferralMs: scheduleSpanMs(config.retrySchedule) + 60_000,
+    retryWindowMs: scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000,
     log: deliveryLog,
     logger,
   });
@@ -84,7 +85,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     // Several stalls are tolerated before BullMQ gives up on a job, so repeated crashes do not drop events.
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
-    maxStalledCount: 5,
+    maxStalledCount: 20,
     // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
     settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
   });
@@ -101,6 +102,16 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     });
   });
   await worker.waitUntilReady();
+  const recordWriter = new RecordWriter(createRedisConnection(config.redisUrl, 'worker', logger), journal, mongo.db, config.queuePrefix, logger, {
+    batchSize: 500,
+    blockMs: 1_000,
+    claimIdleMs: 30_000,
+    interruptedAfterMs: config.deliveryTimeoutMs + 30_000,
+    maxBacklog: config.recordBacklogMax,
+    // Past the bound, stop taking jobs rather than make attempts that could not be recorded; they wait in the queue.
+    onBacklog: (full) => (full ? worker.pause(true) : worker.resume()),
+  });
+  await recordWriter.start();
   const metricsServer = await startMetricsServer(registry, config.metricsHost, config.metricsPort);
   logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE });
 
@@ -114,11 +125,10 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
         logger.warn('in-flight deliveries did not finish in time; releasing them to other workers');
         await settleWithin(worker.close(true), 2_000);
       }
-      await deliveryLog.stop();
+      await recordWriter.stop();
       sender.close();
       redis.disconnect();
       isolationRedis.disconnect();
-      subscriber.disconnect();
       await mongo.client.close();
     },
   };

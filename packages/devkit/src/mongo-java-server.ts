@@ -20,11 +20,11 @@ export function buildMongoJavaServer(): void {
 
 /**
  * Start mongo-java-server (a MongoDB-wire-compatible server) on a free loopback port.
- * In memory by default; pass h2File to keep data between runs.
+ * In memory by default; pass h2File to keep data between runs (and port, to come back where clients look).
  */
-export async function startMongoJavaServer(options: { h2File?: string } = {}): Promise<LocalMongo> {
+export async function startMongoJavaServer(options: { h2File?: string; port?: number } = {}): Promise<LocalMongo> {
   buildMongoJavaServer();
-  const args = ['-Xmx1g', '-cp', `${classesDir}:${libDir}/*`, 'dev.novee.devkit.MongoJavaServerMain', '--port', '0'];
+  const args = ['-Xmx1g', '-cp', `${classesDir}:${libDir}/*`, 'dev.novee.devkit.MongoJavaServerMain', '--port', String(options.port ?? 0)];
   if (options.h2File) args.push('--h2', options.h2File);
   const server = await spawnUntilReady(process.env.JAVA_BIN ?? 'java', args, /^LISTENING (\S+)$/, {
     name: 'mongo-java-server',

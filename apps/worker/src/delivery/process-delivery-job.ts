@@ -1,10 +1,11 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { bulkPriority, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
+import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
-import type { RegistrationCache } from '../registrations/registration-cache';
+import { RegistrationUnavailableError, type RegistrationCache } from '../registrations/registration-cache';
+import type { DeliveryLog } from '../records/delivery-log';
 import { buildDeliveryRequest } from './build-delivery-request';
-import type { DeliveryLog } from './delivery-log';
 import { decideDelivery } from './delivery-rules';
 import type { HttpSender, SendResult } from './http-sender';
 
@@ -20,9 +21,15 @@ export interface DeliveryDeps {
   log: DeliveryLog;
   metrics: DeliveryMetrics;
   logger: Logger;
-  /** An event still waiting for its endpoint after this long (since enqueue) fails for good. */
-  maxDeferralMs: number;
+  /**
+   * The retry schedule's longest span (with its jitter) since enqueue. An event older than this is past its
+   * window: its attempts are made even while the circuit is open, so its last attempt is never skipped.
+   */
+  retryWindowMs: number;
 }
+
+/** How long a job waits for MongoDB before it looks again: doubling per wait, up to 30 s. */
+const dependencyRetryMs = (waits: number) => Math.min(1_000 * 2 ** Math.min(waits, 5), 30_000) * (0.75 + Math.random() / 2);
 
 /** One job = one attempt to deliver one event to its project's webhook. */
 export function createDeliveryProcessor(deps: DeliveryDeps) {
@@ -31,9 +38,18 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const attempt = job.attemptsMade + 1;
     const final = attempt >= (job.opts.attempts ?? 1);
     const base = { eventId, projectId, webhookType, attempt, ...(job.data.redelivery && { redelivery: true as const }) };
-    const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0]) => {
+    // Unique per run of this job: a run cut short by a crash keeps its own started mark (see AttemptJournal).
+    const attemptId = `${job.id}:${job.attemptsStarted}`;
+    const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0], startedMark?: string) => {
       deps.metrics.observeAttempt(attemptRecord, job.data.enqueuedAt);
-      await deps.log.record(attemptRecord);
+      await deps.log.record(attemptRecord, startedMark);
+    };
+    // Starts that neither succeeded nor failed were waits (BullMQ counts every move to active).
+    const waits = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+    /** Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up. */
+    const waitUntil = async (retryAt: number, reason: string): Promise<never> => {
+      await job.moveToDelayed(Math.round(retryAt), token);
+      throw new DelayedError(reason);
     };
 
     // Upstream validated it, but a pipeline writing to Redis directly may not have: fail loudly, never silently.
@@ -44,7 +60,17 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new UnrecoverableError(error);
     }
 
-    const decision = decideDelivery(projectId, webhookType, await deps.registrations.find(projectId));
+    let registration: Awaited<ReturnType<RegistrationCache['find']>>;
+    try {
+      registration = await deps.registrations.find(projectId);
+    } catch (error) {
+      if (!(error instanceof RegistrationUnavailableError)) throw error;
+      // MongoDB is down: that is not the receiver's failure, so it must not use up the event's attempts.
+      deps.metrics.deferred('dependency unavailable');
+      deps.logger.warn('registration unavailable; the event waits', { eventId, projectId, error: error.message });
+      return waitUntil(Date.now() + dependencyRetryMs(waits), 'dependency unavailable');
+    }
+    const decision = decideDelivery(projectId, webhookType, registration);
     if (decision.action === 'skip') {
       deps.logger.debug('no webhook registered; event skipped', { eventId, projectId, webhookType });
       deps.metrics.skipped(webhookType);
@@ -59,49 +85,39 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const urlHost = new URL(url).host;
     // Signed before taking a slot, so the slot covers only the HTTP exchange (the timestamp is still fresh).
     const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
-    // Starts that neither succeeded nor failed were deferrals (BullMQ counts every move to active).
-    const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
-    const admission = await deps.guard.admit(url, deferrals);
+    const pastWindow = Date.now() - job.data.enqueuedAt > deps.retryWindowMs;
+    const admission = await deps.guard.admit(url, waits, { ignoreCircuit: pastWindow });
     if (!admission.admitted) {
-      if (Date.now() - job.data.enqueuedAt > deps.maxDeferralMs) {
-        const error = `gave up: receiver unavailable (${admission.reason}) for the whole retry window`;
-        await record({ ...base, status: 'failed', urlHost, error, final: true });
-        throw new UnrecoverableError(error);
-      }
-      // Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up. It comes
-      // back in the bulk lane, so a stuck receiver's backlog never returns ahead of other projects' events.
+      // It comes back in the bulk lane, so a stuck receiver's backlog never returns ahead of other projects' events.
       deps.metrics.deferred(admission.reason);
       const bulk = bulkPriority(webhookType);
       if (job.priority !== bulk) await job.changePriority({ priority: bulk });
-      await job.moveToDelayed(admission.retryAt, token);
-      throw new DelayedError(admission.reason);
+      return waitUntil(admission.retryAt, admission.reason);
     }
 
     let result: SendResult | undefined;
-    let openedUntil: number | null;
+    let circuit: CircuitChange;
     try {
+      await deps.log.started(attemptId, { ...base, urlHost });
       result = await deps.sender.send(request);
     } finally {
       // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
-      openedUntil = await admission.finish(result?.ok === true);
+      circuit = await admission.finish(result?.ok === true);
     }
-    if (openedUntil) {
-      deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
+    if (circuit?.change === 'opened') {
+      deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
+    } else if (circuit?.change === 'closed') {
+      deps.logger.info('circuit closed for endpoint: it answers again', { projectId, urlHost });
     }
 
     if (result.ok) {
-      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs });
+      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, attemptId);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
-    await record({
-      ...base,
-      status: 'failed',
-      urlHost,
-      statusCode: result.statusCode,
-      error: result.error,
-      durationMs: result.durationMs,
-      final,
-    });
+    await record(
+      { ...base, status: 'failed', urlHost, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, final },
+      attemptId,
+    );
     throw new DeliveryFailedError(result.error);
   };
 }

@@ -26,10 +26,11 @@ const envSchema = {
     ENDPOINT_MAX_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
     PROJECT_BURST_PER_SECOND: { type: 'integer', minimum: 1, maximum: 100_000, default: DEFAULT_PROJECT_BURST_PER_SECOND },
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
-    CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
-    CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 600_000 },
-    WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 30_000 },
-    WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 15_000 },
+    CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2_000 },
+    CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 20_000 },
+    WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 6_000 },
+    WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 2_000 },
+    RECORD_BACKLOG_MAX: { type: 'integer', minimum: 1_000, maximum: 100_000_000, default: 1_000_000 },
     SECRETS_ENCRYPTION_KEYS: { type: 'string', minLength: 1 },
     DELIVERY_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 3650, default: 30 },
     METRICS_HOST: { type: 'string', default: '0.0.0.0' },
@@ -65,6 +66,7 @@ interface EnvValues {
   CIRCUIT_MAX_COOLDOWN_MS: number;
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
+  RECORD_BACKLOG_MAX: number;
   SECRETS_ENCRYPTION_KEYS?: string;
   DELIVERY_RETENTION_DAYS: number;
   METRICS_HOST: string;
@@ -100,6 +102,8 @@ export interface Config {
   /** A job whose worker stops renewing its lock for this long (e.g. killed) is handed to another worker. */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** Delivery records waiting in Redis for MongoDB beyond which workers stop taking jobs until it drains. */
+  recordBacklogMax: number;
   /** "id:base64key,..." for encrypting webhook secrets at rest; required by the API and the worker. */
   secretsEncryptionKeys?: string;
   /** Delivery records are deleted this long after they were written (TTL index). */
@@ -153,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
+    recordBacklogMax: v.RECORD_BACKLOG_MAX,
     secretsEncryptionKeys: v.SECRETS_ENCRYPTION_KEYS,
     deliveryRetentionDays: v.DELIVERY_RETENTION_DAYS,
     metricsHost: v.METRICS_HOST,

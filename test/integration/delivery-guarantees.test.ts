@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRedisConnection, deliveriesCollection, sign } from '@novee/shared';
+import { findFreePort, startMongoJavaServer, type LocalMongo } from '@novee/devkit';
+import { AttemptJournal, INTERRUPTED_ERROR } from '../../apps/worker/src/records/attempt-journal';
+import { eventually, startHarness, type Harness } from './support/harness';
+import { fallDetection } from './support/fixtures';
+
+/** Records per (eventId, attempt, status): every count must be exactly one. */
+async function recordCounts(h: Harness, projectId: string) {
+  const records = await deliveriesCollection(h.db).find({ projectId }).toArray();
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(`${r.eventId}#${r.attempt}#${r.status}`, (counts.get(`${r.eventId}#${r.attempt}#${r.status}`) ?? 0) + 1);
+  return { records, counts };
+}
+
+describe('delivery records survive a MongoDB outage; the outage uses up no attempts', () => {
+  let h: Harness;
+  let mongo: LocalMongo;
+  let port: number;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'novee-mongo-'));
+    port = await findFreePort();
+    mongo = await startMongoJavaServer({ h2File: join(dataDir, 'db.mv.db'), port });
+    h = await startHarness({ env: { MONGODB_URL: mongo.url, RETRY_SCHEDULE: '1s' } });
+  }, 90_000);
+  afterAll(async () => {
+    await h.stop();
+    await mongo.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('every attempt made while MongoDB is down is in `deliveries` exactly once after it is back', async () => {
+    const known = await h.webhookProject('outage-known');
+    const unchanged = await h.webhookProject('outage-changed');
+    // Both registrations are in the worker's cache once it has delivered to them.
+    for (const projectId of [known.projectId, unchanged.projectId]) await h.producer.enqueue(fallDetection(projectId));
+    await h.receiver.waitFor(2);
+    await eventually(async () => (await deliveriesCollection(h.db).countDocuments()) === 2);
+
+    // MongoDB goes down. Then the second project's registration changes (as if PATCHed just before the outage):
+    // its cached copy may no longer be used, and MongoDB cannot be asked.
+    await mongo.stop();
+    const redis = createRedisConnection(h.config.redisUrl, 'worker');
+    await redis.set(`${h.config.queuePrefix}:registration:{outage-changed}:version`, 'changed-during-outage');
+    redis.disconnect();
+
+    const during = [];
+    for (let i = 0; i < 40; i++) during.push((await h.producer.enqueue(fallDetection(known.projectId))).eventId);
+    const waiting = [];
+    for (let i = 0; i < 5; i++) waiting.push((await h.producer.enqueue(fallDetection(unchanged.projectId))).eventId);
+    // An unchanged registration is served from memory: the known project's alerts are delivered meanwhile.
+    await h.receiver.waitFor(40, { path: known.path, timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // longer than the whole retry schedule (1 s)
+
+    mongo = await startMongoJavaServer({ h2File: join(dataDir, 'db.mv.db'), port });
+    // The waiting project's events are delivered once MongoDB answers, on their first attempt.
+    await h.receiver.waitFor(5, { path: unchanged.path, timeoutMs: 30_000 });
+    await eventually(async () => (await deliveriesCollection(h.db).countDocuments()) === 2 + 40 + 5, 30_000);
+
+    const known_ = await recordCounts(h, known.projectId);
+    for (const eventId of during) expect(known_.counts.get(`${eventId}#1#delivered`)).toBe(1);
+    const changed = await recordCounts(h, unchanged.projectId);
+    for (const eventId of waiting) expect(changed.counts.get(`${eventId}#1#delivered`)).toBe(1);
+    expect(changed.records.filter((r) => r.status !== 'delivered')).toEqual([]);
+    expect([...known_.counts.values(), ...changed.counts.values()].every((n) => n === 1)).toBe(true);
+  }, 120_000);
+});
+
+describe('registration changes: no attempt starts with an old URL or secret once the API has answered', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.stop());
+
+  it('PATCH url and rotate take effect on the very next delivery, with no announcement to rely on', async () => {
+    const { projectId, path } = await h.webhookProject('fresh');
+    const token = await h.token('auth0|member');
+    await h.producer.enqueue(fallDetection(projectId));
+    await h.receiver.waitFor(1, { path }); // cached by the worker now
+
+    for (let round = 0; round < 5; round++) {
+      const newPath = `/hooks/fresh-${round}`;
+      const patched = await h.request('PATCH', '/webhooks', { token, body: { projectId, url: h.receiver.url(newPath) } });
+      expect(patched.status).toBe(200);
+      const rotated = await h.request('POST', `/webhooks/project/${projectId}/secret/rotate`, { token });
+      expect(rotated.status).toBe(200);
+      const { eventId } = await h.producer.enqueue(fallDetection(projectId));
+      const [hook] = await h.receiver.waitFor(1, { path: newPath });
+      expect(hook!.headers['x-event-id']).toBe(eventId);
+      expect(hook!.headers['x-signature']).toBe(sign(rotated.body.secret, String(hook!.headers['x-timestamp']), hook!.rawBody));
+    }
+    // Nothing went to an old URL after its change.
+    const stale = h.receiver.received.filter((r) => r.path !== path && !r.path.startsWith('/hooks/fresh-'));
+    expect(stale).toEqual([]);
+    expect(h.receiver.received.filter((r) => r.path === path)).toHaveLength(1);
+  });
+});
+
+describe('AttemptJournal: an attempt cut short by a crash still gets exactly one record', () => {
+  const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
+  afterAll(() => redis.disconnect());
+
+  it('a started mark without an outcome becomes one `failed` record, even with several sweepers at once', async () => {
+    const prefix = `journal-${Date.now()}`;
+    const journal = new AttemptJournal(redis, prefix);
+    const attempt = { eventId: 'e1', projectId: 'p', webhookType: 'FALL_DETECTION' as const, attempt: 1, urlHost: 'hooks.example.com' };
+    await journal.started('e1:1', attempt);
+    await journal.started('e2:1', { ...attempt, eventId: 'e2' });
+    await journal.append({ ...attempt, eventId: 'e2', status: 'delivered', statusCode: 200 }, 'e2:1'); // finished normally
+
+    expect(await journal.sweepInterrupted(60_000)).toBe(0); // too young to be called interrupted
+    const swept = await Promise.all([journal.sweepInterrupted(0), journal.sweepInterrupted(0), journal.sweepInterrupted(0)]);
+    expect(swept.reduce((a, b) => a + b, 0)).toBe(1);
+
+    const entries = (await redis.xrange(`${prefix}:{deliveries}:outbox`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!));
+    expect(entries).toHaveLength(2);
+    expect(entries.find((e) => e.eventId === 'e1')).toMatchObject({ status: 'failed', error: INTERRUPTED_ERROR, attempt: 1 });
+    expect(entries.find((e) => e.eventId === 'e2')).toMatchObject({ status: 'delivered' });
+    expect(await redis.hlen(`${prefix}:{deliveries}:started`)).toBe(0);
+  });
+});
