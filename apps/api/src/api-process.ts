@@ -38,7 +38,14 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
   indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
-  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: redis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+  });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
   const metrics = createMetricsRegistry('api');
   registerQueueDepth(metrics, producer.queue);
@@ -55,6 +62,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
+    projectCacheTtlMs: config.projectCacheTtlMs,
     // If Redis is down the change still stands in MongoDB; workers pick it up when their cache entry expires.
     announceRegistrationChange: (projectId) =>
       announceRegistrationChange(redis, config.queuePrefix, projectId).catch((error: Error) => {
