@@ -113,6 +113,14 @@ describe('the add reached Redis but its answer did not come back in time', () =>
     expect(await jobsFor(h, event.userUUID)).toHaveLength(1);
   });
 
+  it('the connection breaks after the add was sent: the outcome is found out (202), and there is one job', async () => {
+    const event = fallDetection('outcome');
+    proxy.cutAfter(event.userUUID);
+    const res = await post(event);
+    expect(res.status).toBe(202);
+    expect((await jobsFor(h, event.userUUID)).map((job) => job.eventId)).toEqual([res.body.eventId]);
+  });
+
   it('504 with an Idempotency-Key: the retry answers the same event, still one job', async () => {
     const event = fallDetection('outcome');
     const key = randomUUID();

@@ -56,6 +56,10 @@ describe('Idempotency-Key on POST /events', () => {
     const ttl = await (await h.producer.queue.client).pttl(recordKey(key));
     expect(ttl).toBeGreaterThan(36 * 3_600_000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(36 * 3_600_000);
+    // README's capacity figure: one key's record is a few hundred bytes of Redis memory.
+    const bytes = Number(await (await h.producer.queue.client).call('MEMORY', 'USAGE', recordKey(key)));
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(400);
   });
 
   it('the same key for another project: 422, and that project\'s event sent without the key is enqueued', async () => {

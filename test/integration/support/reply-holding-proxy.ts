@@ -10,11 +10,12 @@ interface Pipe {
 /**
  * A TCP proxy in front of Redis that can withhold Redis's answers on one connection: armed with a marker,
  * it forwards the command that carries the marker (so Redis runs it) and keeps that connection's replies
- * until released. This is "the job was added, but the API did not hear so in time", made deterministic.
+ * until released (or closes it). This is "the job was added, but the API did not hear so", made deterministic.
  */
 export class ReplyHoldingProxy {
   private readonly pipes = new Set<Pipe>();
   private marker: string | null = null;
+  private cut = false;
 
   private constructor(
     private readonly listener: Server,
@@ -34,6 +35,13 @@ export class ReplyHoldingProxy {
   /** The next connection that sends `marker` gets no replies until release(). */
   holdRepliesAfter(marker: string): void {
     this.marker = marker;
+    this.cut = false;
+  }
+
+  /** The next connection that sends `marker` is closed right after the command reached Redis, before its reply. */
+  cutAfter(marker: string): void {
+    this.marker = marker;
+    this.cut = true;
   }
 
   /** Whether a connection is being held (its marked command reached Redis). */
@@ -68,6 +76,7 @@ export class ReplyHoldingProxy {
       if (this.marker && pipe.recent.includes(this.marker)) {
         this.marker = null;
         pipe.held = [];
+        if (this.cut) pipe.server.end(() => client.destroy());
       }
     });
     pipe.server.on('data', (chunk) => (pipe.held ? pipe.held.push(chunk) : client.write(chunk)));
