@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     }
 
     console.log('d) API POST /events at a fixed rate');
-    const pipeline = await stack.issuer.issueToken({ sub: 'bench|pipeline', scope: 'events:write' });
+    const pipeline = await stack.issuer.issueToken({ sub: 'bench|pipeline', scope: 'events:write:any' });
     const ingest = await apiLatency(stack, pipeline, agent);
     record('d) POST /events p50', ingest.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
     record('d) POST /events p99', ingest.p99, 'ms');

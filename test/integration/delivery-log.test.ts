@@ -8,7 +8,7 @@ let pipeline: string;
 beforeAll(async () => {
   h = await startHarness({ workers: 1, env: { RETRY_SCHEDULE: 'none', DELIVERY_RETENTION_DAYS: '14' } });
   member = await h.token('auth0|member');
-  pipeline = await h.token('pipeline@clients', 'events:write');
+  pipeline = await h.token('pipeline@clients', 'events:write:any');
   await h.createProject('log', ['auth0|member']);
   await h.createProject('log-other', ['auth0|outsider']);
   await h.request('POST', '/webhooks/register', {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, findFreePort } from '@novee/devkit';
-import { SecretCipher, loadConfig } from '@novee/shared';
+import { SecretCipher, loadConfig, projectsCollection } from '@novee/shared';
 import { AUDIENCE } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -55,10 +57,11 @@ describe('when a dependency is down', () => {
         retryAfter: '5',
         body: { statusCode: 503, error: 'Service Unavailable', message: 'Database is unavailable, try again shortly' },
       });
+      // The project cannot be checked (and has never been seen by this API): 503, not 404 and not 202.
       const event = await call(api, 'POST', '/events', token, fallDetection('p1'));
       expect(event).toMatchObject({
         status: 503,
-        body: { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' },
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'Database is unavailable, try again shortly' },
       });
       // Still serving afterwards.
       expect((await call(api, 'GET', '/healthz')).status).toBe(200);
@@ -67,12 +70,32 @@ describe('when a dependency is down', () => {
     }
   });
 
-  it('only MongoDB down: events are still accepted (ingestion does not need MongoDB)', async () => {
+  it('only Redis down: an event for a known project is 503 and nothing is enqueued', async () => {
+    const mongo = new MongoClient(process.env.MONGODB_URL!);
+    const projectId = `outage-${randomUUID().slice(0, 8)}`;
+    await projectsCollection(mongo.db('outage_test')).insertOne({ _id: projectId, members: ['auth0|member'] });
+    const api = await apiWith({ redis: true }, issuer);
+    try {
+      const token = await issuer.issueToken({ sub: 'auth0|member', scope: 'events:write' });
+      const event = await call(api, 'POST', '/events', token, fallDetection(projectId));
+      expect(event).toMatchObject({
+        status: 503,
+        retryAfter: '5',
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' },
+      });
+    } finally {
+      await api.stop();
+      await mongo.close();
+    }
+  });
+
+  it('only MongoDB down: an event for a project this API has not seen is 503 (it may exist); /readyz names MongoDB', async () => {
+    // A project seen before the outage is still served from the cache: see event-access.test.ts.
     const api = await apiWith({ mongo: true }, issuer);
     try {
-      const token = await issuer.issueToken({ sub: 'pipeline@clients', scope: 'events:write' });
+      const token = await issuer.issueToken({ sub: 'pipeline@clients', scope: 'events:write:any' });
       const event = await call(api, 'POST', '/events', token, fallDetection('p1'));
-      expect(event.status).toBe(202);
+      expect(event).toMatchObject({ status: 503, retryAfter: '5', body: { message: 'Database is unavailable, try again shortly' } });
       expect((await call(api, 'GET', '/readyz')).body.checks).toEqual({ redis: 'ok', mongodb: 'unavailable' });
     } finally {
       await api.stop();

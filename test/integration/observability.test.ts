@@ -79,7 +79,7 @@ describe('OpenAPI', () => {
 describe('Prometheus metrics', () => {
   it('the worker reports deliveries by outcome and type, latency and receiver time; the API reports queue depth and requests', async () => {
     const project = await h.webhookProject('metrics');
-    const pipeline = await h.token('pipeline@clients', 'events:write');
+    const pipeline = await h.token('pipeline@clients', 'events:write:any');
     await h.request('POST', '/events', { token: pipeline, body: fallDetection(project.projectId) });
     await h.receiver.waitFor(1, { path: project.path });
 

@@ -14,7 +14,7 @@ it('delivers FALL_DETECTION before VITAL_THRESHOLD when both are waiting', async
     token: member,
     body: { projectId: 'prio', url: h.receiver.url('/prio'), types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] },
   });
-  const pipeline = await h.token('pipeline@clients', 'events:write');
+  const pipeline = await h.token('pipeline@clients', 'events:write:any');
   // Vitals first, then falls, while no worker runs.
   for (let i = 0; i < 5; i++) await h.request('POST', '/events', { token: pipeline, body: vitalThreshold('prio') });
   for (let i = 0; i < 5; i++) await h.request('POST', '/events', { token: pipeline, body: fallDetection('prio') });

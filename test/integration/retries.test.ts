@@ -9,7 +9,7 @@ let pipeline: string;
 beforeAll(async () => {
   h = await startHarness({ workers: 1 });
   member = await h.token('auth0|member');
-  pipeline = await h.token('pipeline@clients', 'events:write');
+  pipeline = await h.token('pipeline@clients', 'events:write:any');
 });
 afterAll(() => h.stop());
 afterEach(() => h.receiver.respondWith(() => ({ status: 200 })));

@@ -12,7 +12,7 @@ afterAll(() => h.stop());
 
 it('returns a new secret once; deliveries switch to it at once; retries cover the receiver catching up', async () => {
   const member = await h.token('auth0|member');
-  const pipeline = await h.token('pipeline@clients', 'events:write');
+  const pipeline = await h.token('pipeline@clients', 'events:write:any');
   const registered = await h.request('POST', '/webhooks/register', {
     token: member,
     body: { projectId: 'rotate', url: h.receiver.url('/rotate'), types: ['FALL_DETECTION'] },

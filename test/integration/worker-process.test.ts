@@ -12,7 +12,7 @@ let h: Harness;
 let pipeline: string;
 beforeAll(async () => {
   h = await startHarness({ workers: 0 });
-  pipeline = await h.token('pipeline@clients', 'events:write');
+  pipeline = await h.token('pipeline@clients', 'events:write:any');
   await h.createProject('proj-sigterm', ['auth0|member']);
   const member = await h.token('auth0|member');
   const res = await h.request('POST', '/webhooks/register', {

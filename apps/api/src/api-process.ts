@@ -39,7 +39,14 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
   indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
-  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: redis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+  });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
   const metrics = createMetricsRegistry('api');
   registerQueueDepth(metrics, producer.queue);
@@ -56,6 +63,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
+    projectCacheTtlMs: config.projectCacheTtlMs,
     // Workers use a cached registration only while its version is unchanged. If the version cannot be changed
     // (Redis down), the change is not confirmed: 503, the client retries (PATCH and DELETE are idempotent).
     announceRegistrationChange: (projectId) =>

@@ -10,6 +10,7 @@ import { enqueuedEventsCounter } from './metrics/event-metrics';
 import { httpMetrics } from './metrics/http-metrics';
 import { notFound } from './http/http-error';
 import { ProjectAccess } from './projects/project-access';
+import { ProjectMembersCache } from './projects/project-members-cache';
 import { RegistrationStore } from './registrations/registration-store';
 import { adminRoutes } from './routes/admin-routes';
 import { docsRoutes } from './routes/docs-routes';
@@ -31,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Registry;
   bullBoardReadOnly: boolean;
+  /** POST /events reuses a project's members this long (ms) before asking MongoDB again. */
+  projectCacheTtlMs: number;
   announceRegistrationChange: (projectId: string) => Promise<void>;
 }
 
@@ -45,7 +48,13 @@ export function createApp(deps: AppDeps): Express {
   // Everything below needs a valid bearer token.
   app.use(bearerAuth(deps.auth));
   app.use(express.json({ limit: '256kb' }));
-  app.use(eventRoutes(deps.producer, enqueuedEventsCounter(deps.metrics)));
+  app.use(
+    eventRoutes({
+      producer: deps.producer,
+      projects: new ProjectMembersCache(deps.db, { ttlMs: deps.projectCacheTtlMs }),
+      enqueued: enqueuedEventsCounter(deps.metrics),
+    }),
+  );
   app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
   const projects = new ProjectAccess(deps.db);
   const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange);

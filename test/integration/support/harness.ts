@@ -32,7 +32,11 @@ export interface Harness {
   /** A producer like an upstream pipeline's, writing to BullMQ directly. */
   producer: EventProducer;
   token(sub: string, scope?: string): Promise<string>;
-  request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   createProject(projectId: string, members: string[]): Promise<void>;
   /**
    * A project whose member is auth0|member, with a webhook registered through the API (by default on the
@@ -88,8 +92,8 @@ export async function startHarness(options: { workers?: number; env?: Record<str
     db,
     producer,
     token: (sub, scope) => issuer.issueToken({ sub, scope }),
-    async request(method, path, { token, body, rawBody } = {}) {
-      const headers: Record<string, string> = {};
+    async request(method, path, { token, body, rawBody, headers: extraHeaders } = {}) {
+      const headers: Record<string, string> = { ...extraHeaders };
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined || rawBody !== undefined) headers['content-type'] = 'application/json';
       const response = await fetch(api.url + path, {

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { UnauthorizedError, auth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import { UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
 import { serviceUnavailable } from '../http/http-error';
 
 export interface BearerAuthOptions {
@@ -35,6 +35,15 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
 
 /** 403 unless the token carries every scope named. */
 export const requireScopes = (scopes: string): RequestHandler => requiredScopes(scopes);
+
+/** 403 unless the token carries at least one of the scopes named. */
+export const requireAnyScope = (scopes: string): RequestHandler => scopeIncludesAny(scopes);
+
+/** Whether the (already validated) token carries `scope`. */
+export function hasScope(req: Request, scope: string): boolean {
+  const granted = req.auth?.payload.scope;
+  return typeof granted === 'string' && granted.split(' ').includes(scope);
+}
 
 /** The caller's identity (`sub`), set by bearerAuth. */
 export function callerSubject(req: Request): string {

@@ -6,8 +6,8 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { QueueUnavailableError, type Logger } from '@novee/shared';
-import { HttpError, errorBody, serviceUnavailable } from './http-error';
+import { EnqueueOutcomeUnknownError, QueueUnavailableError, type Logger } from '@novee/shared';
+import { HttpError, enqueueNotConfirmed, errorBody, serviceUnavailable } from './http-error';
 
 /** Driver errors that mean "MongoDB is unreachable right now", not "the request was wrong". */
 function isMongoUnavailable(error: unknown): boolean {
@@ -35,6 +35,7 @@ function toHttpError(error: unknown): HttpError {
   }
   if (isMongoUnavailable(error)) return serviceUnavailable('Database');
   if (error instanceof QueueUnavailableError) return serviceUnavailable('Event queue');
+  if (error instanceof EnqueueOutcomeUnknownError) return enqueueNotConfirmed();
   return bodyParserError(error) ?? new HttpError(500, 'Internal Server Error');
 }
 

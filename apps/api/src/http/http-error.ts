@@ -19,6 +19,14 @@ export const conflict = (message: string) => new HttpError(409, message);
 export const serviceUnavailable = (dependency: string) =>
   new HttpError(503, `${dependency} is unavailable, try again shortly`, { 'Retry-After': '5' });
 
+/** Redis stalled after the event was sent: it may be queued, so this is not a 503 (which means "not queued"). */
+export const enqueueNotConfirmed = () =>
+  new HttpError(
+    504,
+    'Event queue did not confirm the event in time; it may have been accepted. Retry with the same Idempotency-Key to get its eventId without a duplicate',
+    { 'Retry-After': '5' },
+  );
+
 export function errorBody(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }

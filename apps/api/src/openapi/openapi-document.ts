@@ -237,18 +237,52 @@ export const openApiDocument = {
     },
     '/events': {
       post: {
-        summary: 'Ingest a FALL_DETECTION or VITAL_THRESHOLD event (scope events:write)',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', format: 'uuid' } }],
+        summary: 'Ingest a FALL_DETECTION or VITAL_THRESHOLD event (scope events:write for member projects, events:write:any for any)',
+        description:
+          'Checked in this order: token (401), scope (403), Idempotency-Key format (400), event (400), project exists (404), ' +
+          'the token\'s `sub` is a member of the project unless the token has `events:write:any` (403), key reuse (422). ' +
+          '202 once the job is confirmed in the queue. 503: known not to be enqueued, resend freely. 504: Redis did not confirm ' +
+          'in time and the event may be enqueued; resend with the same Idempotency-Key to get its eventId without a duplicate. ' +
+          'The same Idempotency-Key with the same project and event returns the same eventId for IDEMPOTENCY_TTL (default 24 h).',
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description: 'A UUID chosen by the caller, one per event; resends with it are answered with the first eventId',
+            schema: { type: 'string', format: 'uuid' },
+          },
+        ],
         requestBody: {
           required: true,
           content: { 'application/json': { schema: ref('Event'), examples: { fall: { value: fallEvent }, vital: { value: vitalEvent } } } },
         },
         responses: {
-          202: { description: 'Enqueued', content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }) },
+          202: {
+            description: 'Enqueued (or, for a resend with the same Idempotency-Key, enqueued before: header Idempotent-Replayed: true)',
+            headers: { 'Idempotent-Replayed': { description: 'true when this key had already enqueued the event', schema: { type: 'string', enum: ['true'] } } },
+            content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }),
+          },
           400: badRequest('data.happenedAt must be a valid date-time'),
           401: unauthorized,
           403: forbidden,
-          503: errorResponse('Redis is down; retry with the same Idempotency-Key', { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' }),
+          404: errorResponse('Unknown project', { statusCode: 404, error: 'Not Found', message: 'No project with id proj-1 was found' }),
+          422: errorResponse('The Idempotency-Key was already used for another project or a different event', {
+            statusCode: 422,
+            error: 'Unprocessable Entity',
+            message: 'Idempotency-Key 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 was already used for a different event; use a new key for each event',
+          }),
+          503: errorResponse('Not enqueued: Redis is down, or MongoDB is down and the project is not known to this instance; resend', {
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message: 'Event queue is unavailable, try again shortly',
+          }),
+          504: errorResponse('Redis did not confirm in time: the event may be enqueued; resend with the same Idempotency-Key', {
+            statusCode: 504,
+            error: 'Gateway Timeout',
+            message:
+              'Event queue did not confirm the event in time; it may have been accepted. Retry with the same Idempotency-Key to get its eventId without a duplicate',
+          }),
         },
       },
     },

@@ -1,30 +1,55 @@
 import { Router } from 'express';
 import type { Counter } from 'prom-client';
-import { EventValidationError, ajv, type DeviceEvent, type EventProducer } from '@novee/shared';
-import { requireScopes } from '../auth/bearer-auth';
-import { badRequest } from '../http/http-error';
+import { EventValidationError, IdempotencyKeyReusedError, ajv, checkDeviceEvent, type DeviceEvent, type EventProducer } from '@novee/shared';
+import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
+import { HttpError, badRequest } from '../http/http-error';
+import { notAMember, projectNotFound } from '../projects/project-access';
+import type { ProjectMembersCache } from '../projects/project-members-cache';
 
 const isIdempotencyKey = ajv.compile({ type: 'string', format: 'uuid' });
 
+/** Scopes for POST /events: `events:write` posts for the caller's own projects, `events:write:any` for any project. */
+export const EVENTS_WRITE = 'events:write';
+export const EVENTS_WRITE_ANY = 'events:write:any';
+
+export interface EventRoutesDeps {
+  producer: EventProducer;
+  projects: ProjectMembersCache;
+  enqueued: Counter<'type' | 'lane'>;
+}
+
 /**
- * Ingestion for pipelines that speak HTTP: the producer validates (the same schemas, the same messages as for
- * pipelines that enqueue directly, and TEST refused) and enqueues; 202 as soon as Redis has it.
+ * Ingestion for pipelines that speak HTTP. Checked in this order: token (401), scope (403), Idempotency-Key
+ * (400), event (400, the producer's schemas and messages, TEST refused), project (404), membership (403),
+ * key reuse (422); then 202 once Redis has the job (503: known not enqueued; 504: not confirmed in time).
  */
-export function eventRoutes(producer: EventProducer, enqueued: Counter<'type' | 'lane'>): Router {
+export function eventRoutes({ producer, projects, enqueued }: EventRoutesDeps): Router {
   const router = Router();
 
-  router.post('/events', requireScopes('events:write'), async (req, res) => {
-    // A pipeline that retries after a timeout or 503 sends the same key, and the event is enqueued once.
+  router.post('/events', requireAnyScope(`${EVENTS_WRITE} ${EVENTS_WRITE_ANY}`), async (req, res) => {
+    // A pipeline that retries after a timeout, 503 or 504 sends the same key, and the event is enqueued once.
     const idempotencyKey = req.header('idempotency-key');
     if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
       throw badRequest('Idempotency-Key header must be a UUID');
     }
+    let event: DeviceEvent;
     try {
-      const { eventId, lane } = await producer.enqueue(req.body as DeviceEvent, { eventId: idempotencyKey });
-      enqueued.inc({ type: (req.body as DeviceEvent).webhookType, lane });
-      res.status(202).json({ eventId });
+      event = checkDeviceEvent(req.body);
     } catch (error) {
       if (error instanceof EventValidationError) throw badRequest(error.errors.join('; '));
+      throw error;
+    }
+    const members = await projects.members(event.projectId);
+    if (!members) throw projectNotFound(event.projectId);
+    if (!hasScope(req, EVENTS_WRITE_ANY) && !members.includes(callerSubject(req))) throw notAMember(event.projectId);
+
+    try {
+      const { eventId, lane, replayed } = await producer.enqueue(event, { idempotencyKey });
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      else enqueued.inc({ type: event.webhookType, lane });
+      res.status(202).json({ eventId });
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReusedError) throw new HttpError(422, error.message);
       throw error;
     }
   });

@@ -39,6 +39,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
   });
 
+  it('reads the ingestion settings: idempotency window, enqueue bound, project cache', () => {
+    expect(loadConfig({})).toMatchObject({ idempotencyTtlMs: 24 * 3_600_000, enqueueTimeoutMs: 3_000, projectCacheTtlMs: 5_000 });
+    expect(loadConfig({ IDEMPOTENCY_TTL: '2d', ENQUEUE_TIMEOUT_MS: '500', PROJECT_CACHE_TTL_MS: '0' })).toMatchObject({
+      idempotencyTtlMs: 2 * 86_400_000,
+      enqueueTimeoutMs: 500,
+      projectCacheTtlMs: 0,
+    });
+    expect(() => loadConfig({ IDEMPOTENCY_TTL: '0h' })).toThrow('IDEMPOTENCY_TTL must match pattern');
+    expect(() => loadConfig({ IDEMPOTENCY_TTL: 'a day' })).toThrow('IDEMPOTENCY_TTL must match pattern');
+  });
+
   it('requires the Auth0 settings for the API', () => {
     expect(() => requireAuthConfig(loadConfig({}))).toThrow('AUTH0_ISSUER_BASE_URL, AUTH0_AUDIENCE must be set');
   });

@@ -36,6 +36,9 @@ const envSchema = {
     METRICS_HOST: { type: 'string', default: '0.0.0.0' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     BULL_BOARD_READ_ONLY: { type: 'boolean', default: true },
+    IDEMPOTENCY_TTL: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '24h' },
+    ENQUEUE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 3_000 },
+    PROJECT_CACHE_TTL_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 5_000 },
   },
 } as const;
 
@@ -72,6 +75,9 @@ interface EnvValues {
   METRICS_HOST: string;
   METRICS_PORT: number;
   BULL_BOARD_READ_ONLY: boolean;
+  IDEMPOTENCY_TTL: string;
+  ENQUEUE_TIMEOUT_MS: number;
+  PROJECT_CACHE_TTL_MS: number;
 }
 
 export interface Config {
@@ -113,6 +119,12 @@ export interface Config {
   metricsPort: number;
   /** Bull Board (admin scope) can only look unless this is false. */
   bullBoardReadOnly: boolean;
+  /** An Idempotency-Key answers with its event for this long (ms), whatever became of the job. */
+  idempotencyTtlMs: number;
+  /** How long an enqueue may wait for Redis before answering 503 (known not enqueued) or 504 (not confirmed). */
+  enqueueTimeoutMs: number;
+  /** The API reuses a project's members for this long (ms) before asking MongoDB again (POST /events). */
+  projectCacheTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
     bullBoardReadOnly: v.BULL_BOARD_READ_ONLY,
+    idempotencyTtlMs: parseRetrySchedule(v.IDEMPOTENCY_TTL)[0]!,
+    enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
+    projectCacheTtlMs: v.PROJECT_CACHE_TTL_MS,
   };
 }
 

@@ -4,7 +4,8 @@ import { attemptsFor } from './retry-schedule';
 
 /**
  * The BullMQ job payload: the internal event plus the id that identifies it on every attempt
- * (the job id is the same eventId, which makes enqueueing idempotent for callers that supply one).
+ * (the job id is the same eventId, so adding the same event id twice keeps one job; Idempotency-Keys are
+ * mapped to event ids by packages/shared/src/idempotency, which outlives the job).
  */
 export type DeliveryJobData = InternalEvent & {
   eventId: string;

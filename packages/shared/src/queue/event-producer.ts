@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { DeviceEvent, InternalEvent } from '../events/event-types';
 import { validateInternalEvent } from '../events/validate-event';
+import { eventFingerprint } from '../idempotency/event-fingerprint';
+import { IdempotencyKeyReusedError } from '../idempotency/idempotency-errors';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotencyStore } from '../idempotency/idempotency-store';
 import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
+import { QueueUnavailableError, addConfirmed, settleBy } from './enqueue-outcome';
 import { DEFAULT_PROJECT_BURST_PER_SECOND, ProjectBurstCounter } from './project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
@@ -14,45 +18,64 @@ export class EventValidationError extends Error {
   }
 }
 
-/** Redis could not take the event: the caller must retry (the API answers 503). */
-export class QueueUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`Event queue is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'QueueUnavailableError';
+/** A FALL_DETECTION or VITAL_THRESHOLD event, checked; throws EventValidationError naming each problem. */
+export function checkDeviceEvent(event: unknown): DeviceEvent {
+  const result = validateInternalEvent(event);
+  if (!result.valid) throw new EventValidationError(result.errors);
+  if (result.value.webhookType === 'TEST') {
+    throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
   }
+  return result.value as DeviceEvent;
 }
 
 export interface EventProducerOptions {
   /** An ioredis instance or connection options. Producers should fail fast, so disable the offline queue. */
   connection: ConnectionOptions;
   prefix?: string;
-  /** Give up on Redis after this long (BullMQ otherwise waits for a connection forever). Default 3 s. */
+  /**
+   * How long an enqueue may wait for Redis (BullMQ otherwise waits for a connection forever). Default 3 s.
+   * Within it the outcome is made exact: QueueUnavailableError only when the event is known not to be in the
+   * queue, EnqueueOutcomeUnknownError when Redis stalled after the job was sent (see addConfirmed).
+   */
   enqueueTimeoutMs?: number;
   /** Retry delays in ms for the events this producer enqueues (default DEFAULT_RETRY_SCHEDULE). */
   retrySchedule?: number[];
   /** A project's events beyond this many per second go to the bulk lane (default DEFAULT_PROJECT_BURST_PER_SECOND). */
   projectBurstPerSecond?: number;
+  /** How long an idempotency key keeps answering with its event (default 24 h). */
+  idempotencyTtlMs?: number;
 }
 
 export interface Enqueued {
   eventId: string;
   lane: 'normal' | 'bulk';
+  /** True when the idempotency key had already enqueued this event: nothing new was added (lane is then 'normal'). */
+  replayed: boolean;
 }
 
 export interface EnqueueOptions {
-  /** A caller-chosen id (e.g. an Idempotency-Key): enqueueing the same id twice keeps one event. */
-  eventId?: string;
+  /**
+   * The same key with the same project and event returns the same eventId (and enqueues once) for
+   * `idempotencyTtlMs`, whatever became of the job; with another project or event it throws
+   * IdempotencyKeyReusedError. 1-255 printable ASCII characters (the API requires a UUID).
+   */
+  idempotencyKey?: string;
 }
+
+/** Errors that are the caller's, not Redis's: they pass through unchanged. */
+const isCallerError = (error: unknown) => error instanceof IdempotencyKeyReusedError;
 
 /**
  * The typed producer used by the API and by upstream pipelines that write to BullMQ directly.
  * Events are validated before they are enqueued, so a bad event fails at its source, loudly.
+ * The event id is a fresh UUID (the job id too); an idempotency key maps to it in Redis, see IdempotencyStore.
  */
 export class EventProducer {
   readonly queue: Queue<DeliveryJobData>;
   private readonly enqueueTimeoutMs: number;
   private readonly retrySchedule: number[];
   private readonly bursts: ProjectBurstCounter;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(options: EventProducerOptions) {
     this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
@@ -60,24 +83,45 @@ export class EventProducer {
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
     this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
+    this.idempotency = new IdempotencyStore(() => this.queue.client, prefix, options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
   }
 
   /**
-   * Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid.
+   * Enqueue a FALL_DETECTION or VITAL_THRESHOLD event. Throws EventValidationError when it is invalid,
+   * IdempotencyKeyReusedError when its key was used for something else, QueueUnavailableError when it is
+   * known not to be enqueued, EnqueueOutcomeUnknownError when Redis stalled before confirming it.
    * `lane`: 'bulk' when the event was beyond its project's per-second share (see ProjectBurstCounter).
    */
-  async enqueue(event: DeviceEvent, options: EnqueueOptions = {}): Promise<Enqueued> {
-    const result = validateInternalEvent(event);
-    if (!result.valid) throw new EventValidationError(result.errors);
-    if (result.value.webhookType === 'TEST') {
-      throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
-    }
-    return this.add(result.value, options.eventId, { countsAgainstShare: true });
+  async enqueue(event: DeviceEvent, { idempotencyKey }: EnqueueOptions = {}): Promise<Enqueued> {
+    const checked = checkDeviceEvent(event);
+    if (idempotencyKey !== undefined) IdempotencyStore.assertValidKey(idempotencyKey);
+    const deadline = Date.now() + this.enqueueTimeoutMs;
+
+    // Nothing is added before this step is over, so a failure or timeout here is an exact "not enqueued".
+    const prepared = await this.beforeAdd(deadline, async () => {
+      const claim = idempotencyKey
+        ? await this.idempotency.claim(idempotencyKey, checked.projectId, eventFingerprint(checked), randomUUID())
+        : { state: 'new' as const, eventId: randomUUID() };
+      // A key's repeat counts against nothing: it is the same event, most likely already queued.
+      const lane = claim.state === 'new' && (await this.bursts.overShare(checked.projectId)) ? 'bulk' : 'normal';
+      return { ...claim, lane } as const;
+    });
+    if (prepared.state === 'enqueued') return { eventId: prepared.eventId, lane: 'normal', replayed: true };
+
+    const markEnqueued = () => (idempotencyKey ? this.idempotency.markEnqueued(idempotencyKey, prepared.eventId) : Promise.resolve());
+    await this.add(checked, prepared.eventId, prepared.lane, deadline, () => void markEnqueued().catch(() => {}));
+    // Once the job is confirmed the answer is 202 whatever happens here: an unmarked key is repaired on its next use.
+    if (idempotencyKey) await settleBy(markEnqueued(), Date.now() + this.enqueueTimeoutMs);
+    return { eventId: prepared.eventId, lane: prepared.lane, replayed: prepared.state === 'pending' };
   }
 
   /** Enqueue the TEST event `{"test":"test"}` for a project (interactive: always the normal lane). */
   async enqueueTest(projectId: string): Promise<Enqueued> {
-    return this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } });
+    const deadline = Date.now() + this.enqueueTimeoutMs;
+    const eventId = randomUUID();
+    await this.beforeAdd(deadline, () => Promise.resolve());
+    await this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } }, eventId, 'normal', deadline);
+    return { eventId, lane: 'normal', replayed: false };
   }
 
   /**
@@ -98,19 +142,37 @@ export class EventProducer {
     await this.queue.close();
   }
 
-  /** `countsAgainstShare`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
-  private async add(event: InternalEvent, eventId: string = randomUUID(), { countsAgainstShare = false } = {}): Promise<Enqueued> {
-    const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
-    return this.withTimeout(
+  /**
+   * Run what must happen before the job is added (Redis ready, key claimed, lane chosen) within the deadline.
+   * On timeout its result is dropped, so the add can never be sent after the caller was told "not enqueued".
+   */
+  private async beforeAdd<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+    const outcome = await settleBy(
       (async () => {
-        const lane = countsAgainstShare && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
-        await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
-        return { eventId, lane };
+        await this.queue.client; // BullMQ's connection is ready (it waits forever otherwise)
+        return work();
       })(),
+      deadline,
+    );
+    if (outcome.ok === true) return outcome.value;
+    if (outcome.ok === false && isCallerError(outcome.error)) throw outcome.error;
+    throw new QueueUnavailableError(outcome.ok === false ? outcome.error : new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`));
+  }
+
+  /** Add the job (job id = event id) and confirm it is in the queue; see addConfirmed for the outcomes. */
+  private async add(event: InternalEvent, eventId: string, lane: 'normal' | 'bulk', deadline: number, onLateSuccess?: () => void): Promise<void> {
+    const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
+    const options = deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane);
+    await addConfirmed(
+      () => this.queue.add(event.webhookType, job, options),
+      async () => (await (await this.queue.client).hexists(this.queue.toKey(eventId), 'data')) === 1,
+      eventId,
+      deadline,
+      onLateSuccess,
     );
   }
 
-  /** BullMQ waits for Redis forever; a producer gives up after enqueueTimeoutMs and says the queue is down. */
+  /** Redelivery's bound on Redis (BullMQ waits for Redis forever): gives up after enqueueTimeoutMs. */
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
