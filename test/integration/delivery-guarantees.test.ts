@@ -124,3 +124,25 @@ describe('AttemptJournal: an attempt cut short by a crash still gets exactly one
     expect(await redis.hlen(`${prefix}:{deliveries}:started`)).toBe(0);
   });
 });
+
+describe('capacity (README: Capacity per million events)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ workers: 0 });
+  });
+  afterAll(() => h.stop());
+
+  it('one queued FALL_DETECTION with its Idempotency-Key costs under 2.5 KB of Redis; one delivery record under 400 B of BSON', async () => {
+    const client = await h.producer.queue.client;
+    const key = '7f2c9b1e-4a3d-4f8e-9b6a-2d1c0e5f4a3b';
+    const { eventId } = await h.producer.enqueue(fallDetection('capacity'), { idempotencyKey: key });
+    const jobKey = `${h.config.queuePrefix}:webhook-deliveries:${eventId}`;
+    const bytes = Number(await client.call('MEMORY', 'USAGE', jobKey)) + Number(await client.call('MEMORY', 'USAGE', `${h.config.queuePrefix}:idempotency:${key}`));
+    expect(bytes).toBeGreaterThan(500); // it measured something real
+    expect(bytes).toBeLessThan(2_500);
+    const { BSON, ObjectId } = await import('mongodb');
+    const record = { _id: new ObjectId(), eventId, projectId: 'capacity', webhookType: 'FALL_DETECTION', attempt: 1, status: 'delivered', urlHost: 'hooks.customer.example.com', statusCode: 200, durationMs: 12, createdAt: new Date() };
+    expect(BSON.calculateObjectSize(record)).toBeLessThan(400);
+    console.info(`capacity: ${bytes} B of Redis per queued event, ${BSON.calculateObjectSize(record)} B per delivery record`);
+  });
+});

@@ -52,7 +52,8 @@ export function deliveryJobOptions(eventId: string, webhookType: WebhookType, re
     priority: lane === 'bulk' ? bulkPriority(webhookType) : PRIORITY_BY_TYPE[webhookType],
     attempts: webhookType === 'TEST' ? 1 : attemptsFor(retrySchedule),
     backoff: { type: RETRY_BACKOFF_TYPE },
-    removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
+    // By age only: a count cap would cut redelivery's promised 24 h short under load (README: capacity).
+    removeOnComplete: { age: DAY_SECONDS },
     removeOnFail: { age: 7 * DAY_SECONDS },
   };
 }
