@@ -5,6 +5,7 @@ import { spawnUntilReady } from './child-process';
 
 export interface LocalMongo {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -19,16 +20,18 @@ export function buildMongoJavaServer(): void {
 }
 
 /**
- * Start mongo-java-server (a MongoDB-wire-compatible server) on a free loopback port.
- * In memory by default; pass h2File to keep data between runs.
+ * Start mongo-java-server (a MongoDB-wire-compatible server) on loopback, on a free port unless `port` is given.
+ * In memory by default; pass h2File to keep data between runs (a stop and a start with the same h2File and
+ * port is a database restart, as fault tests need).
  */
-export async function startMongoJavaServer(options: { h2File?: string } = {}): Promise<LocalMongo> {
+export async function startMongoJavaServer(options: { h2File?: string; port?: number } = {}): Promise<LocalMongo> {
   buildMongoJavaServer();
-  const args = ['-Xmx1g', '-cp', `${classesDir}:${libDir}/*`, 'dev.novee.devkit.MongoJavaServerMain', '--port', '0'];
+  const args = ['-Xmx1g', '-cp', `${classesDir}:${libDir}/*`, 'dev.novee.devkit.MongoJavaServerMain', '--port', String(options.port ?? 0)];
   if (options.h2File) args.push('--h2', options.h2File);
   const server = await spawnUntilReady(process.env.JAVA_BIN ?? 'java', args, /^LISTENING (\S+)$/, {
     name: 'mongo-java-server',
     timeoutMs: 60_000,
   });
-  return { url: `mongodb://${server.match[1]}`, stop: server.stop };
+  const address = server.match[1]!;
+  return { url: `mongodb://${address}`, port: Number(address.split(':').pop()), stop: server.stop };
 }
