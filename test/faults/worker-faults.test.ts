@@ -1,7 +1,7 @@
 import { CountingReceiver } from './support/counting-receiver';
 import { flood } from './support/event-client';
 import { FaultStack } from './support/fault-stack';
-import { expectKept, report, tally, waitForDeliveries, waitUntil, type Tally } from './support/tally';
+import { count, expectKept, report, secondsUntilAll, waitForDeliveries, waitUntil, type Tally } from './support/tally';
 
 // Two worker processes share a flood of 1,000 events over 10 endpoints; one of them is killed or stopped
 // mid-flood. Every setting is the product's default (lock duration, stalled check, shutdown timeout...).
@@ -35,24 +35,15 @@ async function floodAndHit(signal: 'SIGKILL' | 'SIGTERM'): Promise<{ t: Tally; e
   await events.done;
   await waitForDeliveries(receiver, events.acks, DELIVERY_WAIT_MS);
 
-  let recoverySeconds: number | null;
-  let boundSeconds: number | undefined;
-  if (signal === 'SIGKILL') {
-    // The jobs active at the crash (the victim's, and the survivor's, which finish at once): the last to arrive.
-    const arrivals = inFlight.map((id) => receiver!.firstDelivery(id));
-    recoverySeconds = arrivals.every((at) => at !== undefined) ? Math.max(0, ...arrivals.map((at) => at! - hitAt)) / 1000 : null;
-    boundSeconds = CRASH_TAKEOVER_BOUND_S;
-  } else {
-    // No bound is promised: from SIGTERM until the last accepted event arrived.
-    const arrivals = events.acks.map((ack) => receiver!.firstDelivery(ack.eventId));
-    recoverySeconds = arrivals.every((at) => at !== undefined) ? Math.max(0, ...arrivals.map((at) => at! - hitAt)) / 1000 : null;
-  }
-  const t = await tally(stack, receiver, events.acks, {
+  const t: Tally = {
     scenario: `worker ${signal} mid-flood (2 workers)`,
-    recoverySeconds,
-    boundSeconds,
+    ...(await count(stack, receiver, events.acks)),
+    // SIGKILL: until the last job active at the crash arrived (the victim's; the survivor's finish at once).
+    // SIGTERM (no bound promised): until the last accepted event arrived.
+    recoverySeconds: secondsUntilAll(receiver, signal === 'SIGKILL' ? inFlight : events.acks.map((ack) => ack.eventId), hitAt),
+    boundSeconds: signal === 'SIGKILL' ? CRASH_TAKEOVER_BOUND_S : undefined,
     note: `${inFlight.length} jobs active at the ${signal}; victim exit ${exitCode ?? signal}`,
-  });
+  };
   report(t);
   return { t, exitCode };
 }

@@ -43,6 +43,12 @@ export class CountingReceiver {
     return this.first.get(eventId);
   }
 
+  /** Seconds from `since` to the first delivery after it, or null if none yet. */
+  secondsToFirstDeliveryAfter(since: number): number | null {
+    const next = this.deliveries.find((delivery) => delivery.at > since);
+    return next ? (next.at - since) / 1000 : null;
+  }
+
   deliveredCount(eventIds: Iterable<string>): number {
     let count = 0;
     for (const id of eventIds) if (this.first.has(id)) count++;

@@ -4,9 +4,8 @@ import type { CountingReceiver } from './counting-receiver';
 import type { Ack } from './event-client';
 import type { FaultStack } from './fault-stack';
 
-/** What a scenario measured: every figure is a count, except the recovery time. */
-export interface Tally {
-  scenario: string;
+/** What happened to the accepted events: every figure is a count. */
+export interface Counts {
   /** Events answered 202. */
   accepted: number;
   /** Accepted events the receiver answered 2xx for. */
@@ -21,7 +20,14 @@ export interface Tally {
   missingRecords: number;
   /** Records beyond one per (eventId, attempt). */
   doubledRecords: number;
-  /** Seconds from the end of the fault to the scenario's recovery point (see each scenario); null if never. */
+  /** When the records were first found complete (no missing, no doubled), or null. */
+  recordsCompleteAt: number | null;
+}
+
+/** A scenario's line in the report. */
+export interface Tally extends Counts {
+  scenario: string;
+  /** Seconds from the fault to the scenario's recovery point (see each scenario); null if never. */
   recoverySeconds: number | null;
   /** The most recoverySeconds may be, where the product promises one. */
   boundSeconds?: number;
@@ -43,30 +49,30 @@ export function waitForDeliveries(receiver: CountingReceiver, acks: Ack[], timeo
   return waitUntil(() => receiver.deliveredCount(acks.map((ack) => ack.eventId)) === acks.length, timeoutMs);
 }
 
+/** Seconds from `since` until the last of `eventIds` first arrived (0 if all were there before); null if one never did. */
+export function secondsUntilAll(receiver: CountingReceiver, eventIds: string[], since: number): number | null {
+  const arrivals = eventIds.map((id) => receiver.firstDelivery(id));
+  if (arrivals.some((at) => at === undefined)) return null;
+  return Math.max(0, ...arrivals.map((at) => at! - since)) / 1000;
+}
+
 /**
  * Count what happened to `acks`. Records are read until they are complete or `recordsWithinMs` has passed
  * (workers write them in batches, and after an outage they may still be catching up).
  */
-export async function tally(
-  stack: FaultStack,
-  receiver: CountingReceiver,
-  acks: Ack[],
-  fields: { scenario: string; recoverySeconds: number | null; boundSeconds?: number; note?: string; recordsWithinMs?: number },
-): Promise<Tally> {
+export async function count(stack: FaultStack, receiver: CountingReceiver, acks: Ack[], { recordsWithinMs = 10_000 } = {}): Promise<Counts> {
   const deliveriesByUser = new Map<string, number>();
   for (const { userUUID } of receiver.deliveries) deliveriesByUser.set(userUUID, (deliveriesByUser.get(userUUID) ?? 0) + 1);
   const undelivered = acks.filter((ack) => !deliveriesByUser.get(ack.userUUID));
   const pending = await countPending(stack, undelivered.map((ack) => ack.eventId));
 
-  let records = await checkRecords(stack, receiver, acks);
-  await waitUntil(async () => {
+  let records = { missing: 0, doubled: 0 };
+  const complete = await waitUntil(async () => {
     records = await checkRecords(stack, receiver, acks);
     return records.missing === 0 && records.doubled === 0;
-  }, fields.recordsWithinMs ?? 10_000);
+  }, recordsWithinMs);
 
-  const { recordsWithinMs: _, ...reported } = fields;
   return {
-    ...reported,
     accepted: acks.length,
     delivered: acks.length - undelivered.length,
     pending,
@@ -74,6 +80,7 @@ export async function tally(
     duplicates: acks.reduce((sum, ack) => sum + Math.max(0, (deliveriesByUser.get(ack.userUUID) ?? 0) - 1), 0),
     missingRecords: records.missing,
     doubledRecords: records.doubled,
+    recordsCompleteAt: complete ? Date.now() : null,
   };
 }
 
