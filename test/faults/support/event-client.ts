@@ -4,10 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** An event the API answered 202 for. */
 export interface Ack {
   key: string;
+  projectId: string;
   /** The event's data.userUUID, unique per event sent: what the receiver counts a key's deliveries by. */
   userUUID: string;
   eventId: string;
   at: number;
+  /** Requests it took (1 = answered 202 the first time). */
+  tries: number;
 }
 
 export interface FloodOptions {
@@ -49,11 +52,12 @@ export function flood(apiUrl: string, token: string, options: FloodOptions): Flo
   const sendOne = async (i: number) => {
     const key = randomUUID();
     const userUUID = randomUUID();
-    const body = JSON.stringify(fallDetection(projectIds[i % projectIds.length]!, userUUID));
-    for (;;) {
+    const projectId = projectIds[i % projectIds.length]!;
+    const body = JSON.stringify(fallDetection(projectId, userUUID));
+    for (let tries = 1; ; tries++) {
       const answer = await post(apiUrl, token, key, body);
       if (answer.status === 202) {
-        result.acks.push({ key, userUUID, eventId: answer.eventId!, at: Date.now() });
+        result.acks.push({ key, projectId, userUUID, eventId: answer.eventId!, at: Date.now(), tries });
         return;
       }
       if (answer.status !== 503 && answer.status !== 0) throw new Error(`POST /events answered ${answer.status}: ${answer.text}`);
@@ -75,6 +79,16 @@ export function flood(apiUrl: string, token: string, options: FloodOptions): Flo
     }),
   ).then(() => undefined);
   return result;
+}
+
+/**
+ * Post an acknowledged event again, same key and body, as a pipeline does whose 202 was lost: the API must
+ * answer with the same event (and enqueue nothing new). Returns the eventId it answered.
+ */
+export async function resend(apiUrl: string, token: string, ack: Ack): Promise<string> {
+  const answer = await post(apiUrl, token, ack.key, JSON.stringify(fallDetection(ack.projectId, ack.userUUID)));
+  if (answer.status !== 202) throw new Error(`resending ${ack.key}: ${answer.status} ${answer.text ?? ''}`);
+  return answer.eventId!;
 }
 
 /** status 0: no HTTP answer (connection refused or reset, timeout). */
