@@ -36,6 +36,12 @@ const config: Config = {
       globalSetup: '<rootDir>/test/integration/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/support/global-teardown.ts',
     },
+    {
+      // Real processes killed and restarted (minutes): `npm run test:faults`, not part of `npm test`.
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+    },
   ],
 };
 

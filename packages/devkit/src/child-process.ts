@@ -64,6 +64,16 @@ export function spawnUntilReady(
   });
 }
 
+/** SIGKILL (a crash, for fault tests): resolves once the process is gone. */
+export function killProcess(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
 export function stopProcess(child: ChildProcess): Promise<void> {
   running.delete(child);

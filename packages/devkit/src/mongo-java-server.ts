@@ -5,6 +5,7 @@ import { spawnUntilReady } from './child-process';
 
 export interface LocalMongo {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -19,8 +20,9 @@ export function buildMongoJavaServer(): void {
 }
 
 /**
- * Start mongo-java-server (a MongoDB-wire-compatible server) on a free loopback port.
- * In memory by default; pass h2File to keep data between runs (and port, to come back where clients look).
+ * Start mongo-java-server (a MongoDB-wire-compatible server) on loopback, on a free port unless `port` is given.
+ * In memory by default; pass h2File to keep data between runs (a stop and a start with the same h2File and
+ * port is a database restart, as fault tests need).
  */
 export async function startMongoJavaServer(options: { h2File?: string; port?: number } = {}): Promise<LocalMongo> {
   buildMongoJavaServer();
@@ -30,5 +32,6 @@ export async function startMongoJavaServer(options: { h2File?: string; port?: nu
     name: 'mongo-java-server',
     timeoutMs: 60_000,
   });
-  return { url: `mongodb://${server.match[1]}`, stop: server.stop };
+  const address = server.match[1]!;
+  return { url: `mongodb://${address}`, port: Number(address.split(':').pop()), stop: server.stop };
 }
