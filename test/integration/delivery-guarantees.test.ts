@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,24 +105,37 @@ describe('registration changes: no attempt starts with an old URL or secret once
 describe('AttemptJournal: an attempt cut short by a crash still gets exactly one record', () => {
   const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => redis.disconnect());
+  const attempt = { eventId: 'e1', projectId: 'p', webhookType: 'FALL_DETECTION' as const, attempt: 1, urlHost: 'hooks.example.com' };
+  const slot = { endpoint: 'ep', leaseId: 'lease-1' };
+  const outbox = async (prefix: string) => (await redis.xrange(`${prefix}:{deliveries}:outbox`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!));
 
   it('a started mark without an outcome becomes one `failed` record, even with several sweepers at once', async () => {
-    const prefix = `journal-${Date.now()}`;
+    const prefix = `journal-${randomUUID()}`;
     const journal = new AttemptJournal(redis, prefix);
-    const attempt = { eventId: 'e1', projectId: 'p', webhookType: 'FALL_DETECTION' as const, attempt: 1, urlHost: 'hooks.example.com' };
-    await journal.started('e1:1', attempt);
-    await journal.started('e2:1', { ...attempt, eventId: 'e2' });
-    await journal.append({ ...attempt, eventId: 'e2', status: 'delivered', statusCode: 200 }, 'e2:1'); // finished normally
+    await journal.started('job-1', attempt, slot);
+    await journal.started('job-2', { ...attempt, eventId: 'e2' }, slot);
+    await journal.append({ ...attempt, eventId: 'e2', status: 'delivered', statusCode: 200 }, 'job-2'); // finished normally
 
     expect(await journal.sweepInterrupted(60_000)).toBe(0); // too young to be called interrupted
     const swept = await Promise.all([journal.sweepInterrupted(0), journal.sweepInterrupted(0), journal.sweepInterrupted(0)]);
     expect(swept.reduce((a, b) => a + b, 0)).toBe(1);
 
-    const entries = (await redis.xrange(`${prefix}:{deliveries}:outbox`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!));
+    const entries = await outbox(prefix);
     expect(entries).toHaveLength(2);
-    expect(entries.find((e) => e.eventId === 'e1')).toMatchObject({ status: 'failed', error: INTERRUPTED_ERROR, attempt: 1 });
+    expect(entries.find((e) => e.eventId === 'e1')).toMatchObject({ status: 'failed', error: INTERRUPTED_ERROR, attempt: 1, interrupted: true });
     expect(entries.find((e) => e.eventId === 'e2')).toMatchObject({ status: 'delivered' });
     expect(await redis.hlen(`${prefix}:{deliveries}:started`)).toBe(0);
+  });
+
+  it('the worker taking a job over records the interrupted attempt at once and gets its slot back to free', async () => {
+    const prefix = `journal-${randomUUID()}`;
+    const journal = new AttemptJournal(redis, prefix);
+    await journal.started('job-1', attempt, slot);
+    const [first, second] = await Promise.all([journal.takeOver('job-1'), journal.takeOver('job-1')]);
+    expect([first, second].filter(Boolean)).toEqual([slot]);
+    expect(await journal.sweepInterrupted(0)).toBe(0);
+    expect(await outbox(prefix)).toEqual([expect.objectContaining({ eventId: 'e1', interrupted: true })]);
+    expect(await journal.takeOver('job-never-started')).toBeNull();
   });
 });
 

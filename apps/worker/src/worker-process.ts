@@ -51,7 +51,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const guard = new EndpointGuard(
     new EndpointState(isolationRedis, config.queuePrefix, {
       maxInFlight: config.endpointMaxInFlight,
-      leaseMs: config.deliveryTimeoutMs + 10_000,
+      // Outlives any delivery (the timeout bounds the whole exchange) but not by much: a crashed worker's slots
+      // come back 2 s after its deliveries would have ended.
+      leaseMs: config.deliveryTimeoutMs + 2_000,
       failureThreshold: config.circuitFailureThreshold,
       cooldownMs: config.circuitCooldownMs,
       maxCooldownMs: config.circuitMaxCooldownMs,
@@ -105,8 +107,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const recordWriter = new RecordWriter(createRedisConnection(config.redisUrl, 'worker', logger), journal, mongo.db, config.queuePrefix, logger, {
     batchSize: 500,
     blockMs: 1_000,
-    claimIdleMs: 30_000,
-    interruptedAfterMs: config.deliveryTimeoutMs + 30_000,
+    claimIdleMs: 5_000, // a dead worker's unwritten records move soon; a live one's written twice are ignored (same _id)
+    // No delivery outlives its timeout, so an older started mark is a dead worker's.
+    interruptedAfterMs: config.deliveryTimeoutMs + 5_000,
     maxBacklog: config.recordBacklogMax,
     // Past the bound, stop taking jobs rather than make attempts that could not be recorded; they wait in the queue.
     onBacklog: (full) => (full ? worker.pause(true) : worker.resume()),

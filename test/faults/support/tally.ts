@@ -86,18 +86,18 @@ export async function count(stack: FaultStack, receiver: CountingReceiver, acks:
 
 /**
  * Every attempt has exactly one record: per event, attempts 1..n each recorded once, and an event the receiver
- * took has a `delivered` record. (An attempt a crash cut short may be recorded as failed or, once re-run, as
- * delivered: either way one record per attempt number.)
+ * took has a `delivered` record. A crash can make one attempt run twice: the run cut short (its record marked
+ * `interrupted`) and the re-run after the stall (the next `run`); each run has exactly one record.
  */
 async function checkRecords(stack: FaultStack, receiver: CountingReceiver, acks: Ack[]): Promise<{ missing: number; doubled: number }> {
-  const attempts = new Map<string, { numbers: number[]; delivered: boolean }>();
+  const attempts = new Map<string, { numbers: string[]; delivered: boolean }>();
   const cursor = deliveriesCollection(stack.db).find(
     { eventId: { $in: acks.map((ack) => ack.eventId) } },
-    { projection: { _id: 0, eventId: 1, attempt: 1, status: 1 } },
+    { projection: { _id: 0, eventId: 1, attempt: 1, run: 1, status: 1 } },
   );
   for await (const record of cursor) {
     const entry = attempts.get(record.eventId) ?? { numbers: [], delivered: false };
-    entry.numbers.push(record.attempt);
+    entry.numbers.push(`${record.attempt}.${record.run ?? 0}`);
     entry.delivered ||= record.status === 'delivered';
     attempts.set(record.eventId, entry);
   }
@@ -105,10 +105,10 @@ async function checkRecords(stack: FaultStack, receiver: CountingReceiver, acks:
   let doubled = 0;
   for (const { eventId } of acks) {
     const { numbers, delivered } = attempts.get(eventId) ?? { numbers: [], delivered: false };
-    const distinct = new Set(numbers);
-    doubled += numbers.length - distinct.size;
-    const highest = Math.max(0, ...numbers);
-    missing += highest - [...distinct].filter((n) => n >= 1 && n <= highest).length;
+    doubled += numbers.length - new Set(numbers).size;
+    const recorded = new Set(numbers.map((n) => parseInt(n, 10)));
+    const highest = Math.max(0, ...recorded);
+    missing += highest - [...recorded].filter((n) => n >= 1 && n <= highest).length;
     if (receiver.firstDelivery(eventId) !== undefined && !delivered) missing += 1;
   }
   return { missing, doubled };

@@ -37,13 +37,21 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const { eventId, projectId, webhookType, data } = job.data;
     const attempt = job.attemptsMade + 1;
     const final = attempt >= (job.opts.attempts ?? 1);
-    const base = { eventId, projectId, webhookType, attempt, ...(job.data.redelivery && { redelivery: true as const }) };
-    // Unique per run of this job: a run cut short by a crash keeps its own started mark (see AttemptJournal).
-    const attemptId = `${job.id}:${job.attemptsStarted}`;
-    const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0], startedMark?: string) => {
+    // A crash can make one attempt of the schedule run twice: the run cut short (recorded as interrupted) and the
+    // re-run after the stall, told apart by `run`, so each has exactly one record.
+    const run = job.stalledCounter > 0 ? { run: job.stalledCounter } : {};
+    const base = { eventId, projectId, webhookType, attempt, ...run, ...(job.data.redelivery && { redelivery: true as const }) };
+    const jobId = job.id!;
+    const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0], clearsStartedMark?: boolean) => {
       deps.metrics.observeAttempt(attemptRecord, job.data.enqueuedAt);
-      await deps.log.record(attemptRecord, startedMark);
+      await deps.log.record(attemptRecord, clearsStartedMark ? jobId : undefined);
     };
+    if (job.stalledCounter > 0) {
+      // Taken over from a worker that died: record the attempt it had under way and free that attempt's slot now,
+      // not when its lease lapses, so the endpoint is not held up by a delivery that no longer exists.
+      const slot = await deps.log.takeOver(jobId);
+      if (slot) await deps.guard.release(slot);
+    }
     // Starts that neither succeeded nor failed were waits (BullMQ counts every move to active).
     const waits = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
     /** Wait elsewhere (BullMQ's delayed set) instead of holding a worker slot; no attempt is used up. */
@@ -98,7 +106,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     let result: SendResult | undefined;
     let circuit: CircuitChange;
     try {
-      await deps.log.started(attemptId, { ...base, urlHost });
+      await deps.log.started(jobId, { ...base, urlHost }, admission.slot);
       result = await deps.sender.send(request);
     } finally {
       // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
@@ -111,12 +119,12 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
 
     if (result.ok) {
-      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, attemptId);
+      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
     await record(
       { ...base, status: 'failed', urlHost, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, final },
-      attemptId,
+      true,
     );
     throw new DeliveryFailedError(result.error);
   };

@@ -9,9 +9,13 @@ export type Admission =
        * returns what it did to the circuit (opened until, or closed).
        */
       finish(delivered: boolean): Promise<CircuitChange>;
+      /** The slot this delivery holds, for AttemptJournal's started mark. */
+      slot: EndpointSlot;
     }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
 
+/** One slot of one endpoint's in-flight cap. */
+export type EndpointSlot = { endpoint: string; leaseId: string };
 type Refusal = Extract<Admission, { admitted: false }>;
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
 type Waiter = (handedOver: Lease | null) => void;
@@ -68,7 +72,12 @@ export class EndpointGuard {
     const endpoint = endpointKey(url);
     const lease = await this.take(endpoint, deferrals, ignoreCircuit);
     if ('admitted' in lease) return lease;
-    return { admitted: true, finish: (delivered) => this.finish(endpoint, lease, delivered) };
+    return { admitted: true, finish: (delivered) => this.finish(endpoint, lease, delivered), slot: { endpoint, leaseId: lease.id } };
+  }
+
+  /** Free the slot of a delivery whose worker died, at once instead of when its lease lapses. */
+  release(slot: EndpointSlot): Promise<void> {
+    return this.state.release(slot.endpoint, slot.leaseId);
   }
 
   private async take(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {

@@ -197,6 +197,11 @@ export class EndpointState {
     return null;
   }
 
+  /** Free a slot held by a delivery that will never finish (its worker died). */
+  async release(endpoint: string, leaseId: string): Promise<void> {
+    await this.redis.zrem(this.inflightKey(endpoint), leaseId);
+  }
+
   // The {hash tag} keeps both keys of an endpoint in one Redis Cluster slot, as a script touching both needs.
   private circuitKey(endpoint: string): string {
     return `${this.prefix}:endpoint:{${endpoint}}:circuit`;

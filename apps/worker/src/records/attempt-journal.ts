@@ -15,7 +15,7 @@ export const startedKey = (prefix: string) => `${prefix}:{deliveries}:started`;
 /** A record as it travels through the outbox: its MongoDB _id is fixed here, so a re-sent batch cannot double it. */
 export type OutboxRecord = Omit<DeliveryRecord, 'createdAt'> & { _id: string; createdAt: number };
 export type AttemptRecord = Omit<DeliveryRecord, 'createdAt'>;
-type StartedAttempt = Pick<DeliveryRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'urlHost' | 'redelivery'>;
+type StartedAttempt = Pick<DeliveryRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery'>;
 
 /** Append a record; clear the attempt's started mark (if any) in the same step. */
 const APPEND = `
@@ -23,17 +23,33 @@ if ARGV[1] ~= '' then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return redis.call('XADD', KEYS[2], '*', 'r', ARGV[2])
 `;
 
-/** Turn a started mark into a record, once: only the caller that removes the mark appends. Returns 1 if it did. */
-const RECORD_INTERRUPTED = `
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('XADD', KEYS[2], '*', 'r', ARGV[2])
-return 1
+/**
+ * Turn a started mark into its (prepared) `interrupted` record, once: only the caller that removes the mark
+ * appends. Returns the mark, or nil if there was none (or another caller took it). ARGV[2]: only if it was
+ * started before this Unix ms ('' = whenever).
+ */
+const TAKE_INTERRUPTED = `
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+if not mark then return nil end
+local decoded = cjson.decode(mark)
+if ARGV[2] ~= '' and tonumber(decoded.startedAt) > tonumber(ARGV[2]) then return nil end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('XADD', KEYS[2], '*', 'r', decoded.record)
+return mark
 `;
 
 type JournalRedis = Redis & {
-  noveeAppendRecord(started: string, outbox: string, attemptId: string, record: string): Promise<string>;
-  noveeRecordInterrupted(started: string, outbox: string, attemptId: string, record: string): Promise<number>;
+  noveeAppendRecord(started: string, outbox: string, jobId: string, record: string): Promise<string>;
+  noveeTakeInterrupted(started: string, outbox: string, jobId: string, startedBefore: string): Promise<string | null>;
 };
+
+/** What a started mark holds: the record to write if the attempt never ends, and the slot it holds. */
+interface StartedMark {
+  startedAt: number;
+  record: string;
+  endpoint: string;
+  leaseId: string;
+}
 
 export const INTERRUPTED_ERROR = 'interrupted: the worker stopped before the receiver answered (it may have received it)';
 
@@ -45,45 +61,60 @@ export class AttemptJournal {
     private readonly prefix: string,
   ) {
     redis.defineCommand('noveeAppendRecord', { numberOfKeys: 2, lua: APPEND });
-    redis.defineCommand('noveeRecordInterrupted', { numberOfKeys: 2, lua: RECORD_INTERRUPTED });
+    redis.defineCommand('noveeTakeInterrupted', { numberOfKeys: 2, lua: TAKE_INTERRUPTED });
     this.redis = redis as JournalRedis;
   }
 
-  /** Mark an attempt as under way before its request is sent. `attemptId` is unique per run of a job. */
-  async started(attemptId: string, attempt: StartedAttempt): Promise<void> {
-    await this.redis.hset(startedKey(this.prefix), attemptId, JSON.stringify({ ...attempt, startedAt: Date.now() }));
+  /**
+   * Mark a job's attempt as under way before its request is sent (a job runs one attempt at a time), with the
+   * endpoint slot it holds, so that whoever finds the mark of a dead worker can free the slot at once.
+   */
+  async started(jobId: string, attempt: StartedAttempt, slot: { endpoint: string; leaseId: string }): Promise<void> {
+    const startedAt = Date.now();
+    const interrupted: OutboxRecord = {
+      ...attempt,
+      _id: new ObjectId().toHexString(),
+      status: 'failed',
+      error: INTERRUPTED_ERROR,
+      interrupted: true,
+      createdAt: startedAt,
+    };
+    const mark: StartedMark = { startedAt, record: JSON.stringify(interrupted), ...slot };
+    await this.redis.hset(startedKey(this.prefix), jobId, JSON.stringify(mark));
   }
 
-  /** Durably store one attempt's record (and clear its started mark). */
-  async append(record: AttemptRecord, attemptId = ''): Promise<void> {
+  /** Durably store one attempt's record (and clear its job's started mark). */
+  async append(record: AttemptRecord, jobId = ''): Promise<void> {
     const stored: OutboxRecord = { ...record, _id: new ObjectId().toHexString(), createdAt: Date.now() };
-    await this.redis.noveeAppendRecord(startedKey(this.prefix), outboxKey(this.prefix), attemptId, JSON.stringify(stored));
+    await this.redis.noveeAppendRecord(startedKey(this.prefix), outboxKey(this.prefix), jobId, JSON.stringify(stored));
   }
 
   /**
-   * Record the attempts started more than `olderThanMs` ago that never got an outcome: their worker died.
-   * Safe to run from every worker at once. Returns how many it recorded.
+   * A job taken over after a crash: record its interrupted attempt now (if it had one under way) and return
+   * the slot that attempt held, for the caller to free.
+   */
+  async takeOver(jobId: string): Promise<{ endpoint: string; leaseId: string } | null> {
+    const mark = await this.redis.noveeTakeInterrupted(startedKey(this.prefix), outboxKey(this.prefix), jobId, '');
+    if (!mark) return null;
+    const { endpoint, leaseId } = JSON.parse(mark) as StartedMark;
+    return { endpoint, leaseId };
+  }
+
+  /**
+   * Record the attempts started more than `olderThanMs` ago that never got an outcome and whose job was never
+   * taken over. Safe to run from every worker at once. Returns how many it recorded.
    */
   async sweepInterrupted(olderThanMs: number): Promise<number> {
     const key = startedKey(this.prefix);
-    const cutoff = Date.now() - olderThanMs;
+    const cutoff = String(Date.now() - olderThanMs);
     let cursor = '0';
     let recorded = 0;
     do {
       const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', 500);
       cursor = next;
       for (let i = 0; i < flat.length; i += 2) {
-        const attemptId = flat[i]!;
-        const { startedAt, ...attempt } = JSON.parse(flat[i + 1]!) as StartedAttempt & { startedAt: number };
-        if (startedAt > cutoff) continue;
-        const stored: OutboxRecord = {
-          ...attempt,
-          _id: new ObjectId().toHexString(),
-          status: 'failed',
-          error: INTERRUPTED_ERROR,
-          createdAt: startedAt,
-        };
-        recorded += await this.redis.noveeRecordInterrupted(key, outboxKey(this.prefix), attemptId, JSON.stringify(stored));
+        if ((JSON.parse(flat[i + 1]!) as StartedMark).startedAt > Number(cutoff)) continue;
+        if (await this.redis.noveeTakeInterrupted(key, outboxKey(this.prefix), flat[i]!, cutoff)) recorded++;
       }
     } while (cursor !== '0');
     return recorded;

@@ -1,4 +1,5 @@
 import type { Logger } from '@novee/shared';
+import type { EndpointSlot } from '../isolation/endpoint-guard';
 import type { AttemptJournal, AttemptRecord } from './attempt-journal';
 
 /**
@@ -12,13 +13,22 @@ export class DeliveryLog {
     private readonly logger: Logger,
   ) {}
 
-  /** The attempt's request is about to be sent: if this worker dies now, the attempt is still recorded. */
-  async started(attemptId: string, attempt: Pick<AttemptRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'urlHost' | 'redelivery'>): Promise<void> {
-    await this.journal.started(attemptId, attempt);
+  /** The job's request is about to be sent: if this worker dies now, the attempt is still recorded. */
+  async started(
+    jobId: string,
+    attempt: Pick<AttemptRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery'>,
+    slot: EndpointSlot,
+  ): Promise<void> {
+    await this.journal.started(jobId, attempt, slot);
   }
 
-  /** Log and durably record one attempt (clearing its started mark, when it had one). */
-  async record(attempt: AttemptRecord, attemptId?: string): Promise<void> {
+  /** A job taken over after its worker died: its interrupted attempt (if any) is recorded; returns that attempt's slot. */
+  takeOver(jobId: string): Promise<EndpointSlot | null> {
+    return this.journal.takeOver(jobId);
+  }
+
+  /** Log and durably record one attempt (clearing its job's started mark, when it had one). */
+  async record(attempt: AttemptRecord, jobId?: string): Promise<void> {
     const level = attempt.status === 'delivered' ? 'info' : attempt.status === 'failed' ? 'warn' : 'error';
     this.logger.log(level, 'delivery attempt', {
       eventId: attempt.eventId,
@@ -29,8 +39,9 @@ export class DeliveryLog {
       statusCode: attempt.statusCode,
       ms: attempt.durationMs,
       attempt: attempt.attempt,
+      run: attempt.run,
       error: attempt.error,
     });
-    await this.journal.append(attempt, attemptId);
+    await this.journal.append(attempt, jobId);
   }
 }

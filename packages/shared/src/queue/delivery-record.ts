@@ -21,6 +21,13 @@ export interface DeliveryRecord {
   durationMs?: number;
   /** On a failed attempt: true when no retry will follow (the event is permanently failed). */
   final?: boolean;
+  /**
+   * The worker died while this attempt was under way (its request may or may not have reached the receiver);
+   * the job runs the same attempt again after the crash, with the next `run`.
+   */
+  interrupted?: true;
+  /** How often this attempt's job was taken over after a worker crash (absent: never). */
+  run?: number;
   /** The attempt belongs to a redelivery requested through the API. */
   redelivery?: true;
   createdAt: Date;
