@@ -55,6 +55,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
+    secretRotationGraceMs: config.secretRotationGraceMs,
     // If Redis is down the change still stands in MongoDB; workers pick it up when their cache entry expires.
     announceRegistrationChange: (projectId) =>
       announceRegistrationChange(redis, config.queuePrefix, projectId).catch((error: Error) => {

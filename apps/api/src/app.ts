@@ -31,6 +31,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Registry;
   bullBoardReadOnly: boolean;
+  /** After a rotation, how long the previous secret still signs webhook-signature. */
+  secretRotationGraceMs: number;
   announceRegistrationChange: (projectId: string) => Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventRoutes(deps.producer, enqueuedEventsCounter(deps.metrics)));
   app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
   const projects = new ProjectAccess(deps.db);
-  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange);
+  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange, deps.secretRotationGraceMs);
   app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));
   app.use(
     deliveryLogRoutes({

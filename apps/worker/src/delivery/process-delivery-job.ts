@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { bulkPriority, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import { bulkPriority, signingSecrets, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
 import type { RegistrationCache } from '../registrations/registration-cache';
@@ -55,10 +55,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new UnrecoverableError(decision.reason);
     }
 
-    const { url, secret } = decision.registration;
+    const { url } = decision.registration;
     const urlHost = new URL(url).host;
     // Signed before taking a slot, so the slot covers only the HTTP exchange (the timestamp is still fresh).
-    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
+    const secrets = signingSecrets(decision.registration);
+    const request = buildDeliveryRequest({ url, secrets, eventId, webhookType, data });
     // Starts that neither succeeded nor failed were deferrals (BullMQ counts every move to active).
     const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
     const admission = await deps.guard.admit(url, deferrals);

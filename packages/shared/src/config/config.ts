@@ -35,6 +35,7 @@ const envSchema = {
     METRICS_HOST: { type: 'string', default: '0.0.0.0' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     BULL_BOARD_READ_ONLY: { type: 'boolean', default: true },
+    SECRET_ROTATION_GRACE_MS: { type: 'integer', minimum: 0, maximum: 2_592_000_000, default: 86_400_000 },
   },
 } as const;
 
@@ -70,6 +71,7 @@ interface EnvValues {
   METRICS_HOST: string;
   METRICS_PORT: number;
   BULL_BOARD_READ_ONLY: boolean;
+  SECRET_ROTATION_GRACE_MS: number;
 }
 
 export interface Config {
@@ -109,6 +111,8 @@ export interface Config {
   metricsPort: number;
   /** Bull Board (admin scope) can only look unless this is false. */
   bullBoardReadOnly: boolean;
+  /** After a rotation, how long the previous secret still signs (webhook-signature), so receivers switch with no gap. */
+  secretRotationGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -158,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
     bullBoardReadOnly: v.BULL_BOARD_READ_ONLY,
+    secretRotationGraceMs: v.SECRET_ROTATION_GRACE_MS,
   };
 }
 
