@@ -2,6 +2,7 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
+COPY packages/verify/package.json packages/verify/
 COPY packages/shared/package.json packages/shared/
 COPY packages/devkit/package.json packages/devkit/
 COPY apps/api/package.json apps/api/
@@ -9,6 +10,7 @@ COPY apps/worker/package.json apps/worker/
 COPY bench/package.json bench/
 # The image already runs Node 24, so the `node` devDependency's install script is not needed.
 RUN npm install --no-audit --no-fund --ignore-scripts
+COPY packages/verify packages/verify
 COPY packages/shared packages/shared
 COPY apps/api apps/api
 COPY apps/worker apps/worker
@@ -20,6 +22,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/packages/verify/package.json packages/verify/
+COPY --from=build /app/packages/verify/dist packages/verify/dist
 COPY --from=build /app/packages/shared/package.json packages/shared/
 COPY --from=build /app/packages/shared/dist packages/shared/dist
 COPY --from=build /app/apps/api/package.json apps/api/

@@ -15,6 +15,7 @@ const shared: Config = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
   moduleNameMapper: {
     '^@novee/(shared|devkit)$': '<rootDir>/packages/$1/src',
+    '^@novee/webhooks-verify$': '<rootDir>/packages/verify/src',
     '^@novee/(api|worker)$': '<rootDir>/apps/$1/src',
   },
   testEnvironment: 'node',

@@ -28,7 +28,8 @@ describe('POST /webhooks/register', () => {
     expect(Object.keys(res.body).sort()).toEqual(['_id', 'projectId', 'secret', 'types', 'url']);
     expect(res.body).toMatchObject({ projectId: PROJECT, url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] });
     expect(res.body._id).toMatch(/^[0-9a-f]{24}$/);
-    expect(res.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+    // Standard Webhooks form: whsec_ + base64 of 32 random bytes.
+    expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
   });
 
   it('stores the secret encrypted (AES-256-GCM), never in plaintext', async () => {

@@ -24,16 +24,23 @@ it('project:create makes a project its members can manage', async () => {
   expect(res.status).toBe(201);
 });
 
-it('key rotation: a new first key, secrets:reencrypt, then the old key can go', async () => {
+it('key rotation: a new first key, secrets:reencrypt (current and previous webhook secret), then the old key can go', async () => {
   const oldKeys = h.env.SECRETS_ENCRYPTION_KEYS!; // the registration from the test above is under it
   const newKey = cli(['secrets:generate-key', '--id', 'next']).trim();
   expect(newKey).toMatch(/^next:[A-Za-z0-9+/]{43}=$/);
+  // A webhook secret rotation inside its grace window: the previous secret is stored (encrypted) too.
+  const rotated = await h.request('POST', '/webhooks/project/cli-proj/secret/rotate', { token: await h.token('auth0|cli') });
+  expect(rotated.status).toBe(200);
 
-  const before = (await registrationsCollection(h.db).findOne({ projectId: 'cli-proj' }))!.secret;
-  expect(before.startsWith('enc:v1:test:')).toBe(true);
-  expect(cli(['secrets:reencrypt'], { SECRETS_ENCRYPTION_KEYS: `${newKey},${oldKeys}` })).toContain('re-encrypted 1 webhook secret(s)');
+  const before = (await registrationsCollection(h.db).findOne({ projectId: 'cli-proj' }))!;
+  expect(before.secret.startsWith('enc:v1:test:')).toBe(true);
+  expect(before.previousSecret!.secret.startsWith('enc:v1:test:')).toBe(true);
+  expect(cli(['secrets:reencrypt'], { SECRETS_ENCRYPTION_KEYS: `${newKey},${oldKeys}` })).toContain('re-encrypted 2 webhook secret(s)');
 
-  const after = (await registrationsCollection(h.db).findOne({ projectId: 'cli-proj' }))!.secret;
-  expect(after.startsWith('enc:v1:next:')).toBe(true);
-  expect(SecretCipher.fromKeyList(newKey).decrypt(after)).toBe(SecretCipher.fromKeyList(oldKeys).decrypt(before));
+  const after = (await registrationsCollection(h.db).findOne({ projectId: 'cli-proj' }))!;
+  expect(after.secret.startsWith('enc:v1:next:')).toBe(true);
+  expect(after.previousSecret!.secret.startsWith('enc:v1:next:')).toBe(true);
+  const [oldCipher, newCipher] = [SecretCipher.fromKeyList(oldKeys), SecretCipher.fromKeyList(newKey)];
+  expect(newCipher.decrypt(after.secret)).toBe(oldCipher.decrypt(before.secret));
+  expect(newCipher.decrypt(after.previousSecret!.secret)).toBe(oldCipher.decrypt(before.previousSecret!.secret));
 });

@@ -64,6 +64,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
     projectCacheTtlMs: config.projectCacheTtlMs,
+    secretRotationGraceMs: config.secretRotationGraceMs,
     // Workers use a cached registration only while its version is unchanged. If the version cannot be changed
     // (Redis down), the change is not confirmed: 503, the client retries (PATCH and DELETE are idempotent).
     announceRegistrationChange: (projectId) =>

@@ -34,6 +34,8 @@ export interface AppDeps {
   bullBoardReadOnly: boolean;
   /** POST /events reuses a project's members this long (ms) before asking MongoDB again. */
   projectCacheTtlMs: number;
+  /** After a rotation, how long the previous secret still signs webhook-signature. */
+  secretRotationGraceMs: number;
   announceRegistrationChange: (projectId: string) => Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
   const projects = new ProjectAccess(deps.db);
-  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange);
+  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange, deps.secretRotationGraceMs);
   app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));
   app.use(
     deliveryLogRoutes({

@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Bring every stored secret onto the current (first) key; plaintext legacy secrets get encrypted too. */
+/** Bring every stored secret (and a rotation's previous one) onto the current (first) key; plaintext legacy secrets get encrypted too. */
 async function reencryptSecrets(): Promise<number> {
   const config = loadConfig();
   const cipher = requireSecretCipher(config);
@@ -61,11 +61,19 @@ async function reencryptSecrets(): Promise<number> {
   try {
     const registrations = registrationsCollection(mongo.db);
     let updated = 0;
-    for await (const { _id, secret } of registrations.find({}, { projection: { secret: 1 } })) {
-      if (!cipher.needsReencryption(secret)) continue;
-      // Only if unchanged meanwhile (a concurrent rotation wins).
-      const result = await registrations.updateOne({ _id, secret }, { $set: { secret: cipher.encrypt(cipher.decrypt(secret)) } });
-      updated += result.modifiedCount;
+    for await (const { _id, secret, previousSecret } of registrations.find({}, { projection: { secret: 1, previousSecret: 1 } })) {
+      if (cipher.needsReencryption(secret)) {
+        // Only if unchanged meanwhile (a concurrent rotation wins).
+        const result = await registrations.updateOne({ _id, secret }, { $set: { secret: cipher.encrypt(cipher.decrypt(secret)) } });
+        updated += result.modifiedCount;
+      }
+      if (previousSecret && cipher.needsReencryption(previousSecret.secret)) {
+        const result = await registrations.updateOne(
+          { _id, 'previousSecret.secret': previousSecret.secret },
+          { $set: { 'previousSecret.secret': cipher.encrypt(cipher.decrypt(previousSecret.secret)) } },
+        );
+        updated += result.modifiedCount;
+      }
     }
     console.log(`re-encrypted ${updated} webhook secret(s)`);
     return 0;

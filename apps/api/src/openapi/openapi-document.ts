@@ -32,7 +32,9 @@ const registrationProperties = {
   types: registerWebhookSchema.properties.types,
 };
 const registration = { _id: '6560f1c2a9b8c7d6e5f4a3b2', projectId: 'proj-1', url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] };
-const secret = 'whsec_3f1c0b6a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b';
+const secret = 'whsec_Pxw7amjYfGtaTz4tHRwLmo+ObVxLOi8eDZyLem9eTTw=';
+// New secrets: whsec_ + base64 of 32 bytes; registrations from before Standard Webhooks support: whsec_ + 64 hex.
+const secretSchema = { type: 'string', pattern: '^whsec_(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$' };
 const userUUID = '4f1c2b7e-8d9a-4e3b-9c1d-2a3b4c5d6e7f';
 const person = { userUUID, email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
 const fallEvent = {
@@ -55,7 +57,8 @@ export const openApiDocument = {
     version: '1.0.0',
     description:
       'Register a webhook per project and receive FALL_DETECTION and VITAL_THRESHOLD events, signed with HMAC-SHA256 ' +
-      '(X-Timestamp, X-Signature over "{timestamp}.{body}"). Pipelines post events to /events.',
+      '(X-Timestamp, X-Signature over "{timestamp}.{body}"), and with Standard Webhooks headers (webhook-id, ' +
+      'webhook-timestamp, webhook-signature). Pipelines post events to /events. Receivers: docs/receiving-webhooks.md.',
   },
   components: {
     securitySchemes: { auth0: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Auth0 access token' } },
@@ -77,7 +80,17 @@ export const openApiDocument = {
         type: 'object',
         required: ['_id', 'projectId', 'url', 'types', 'secret'],
         additionalProperties: false,
-        properties: { ...registrationProperties, secret: { type: 'string', pattern: '^whsec_[0-9a-f]{64}$' } },
+        properties: { ...registrationProperties, secret: secretSchema },
+      },
+      RotatedRegistration: {
+        type: 'object',
+        required: ['_id', 'projectId', 'url', 'types', 'secret', 'expiresAt'],
+        additionalProperties: false,
+        properties: {
+          ...registrationProperties,
+          secret: secretSchema,
+          expiresAt: { type: 'string', format: 'date-time', description: 'Until then the replaced secret still signs webhook-signature' },
+        },
       },
       FallDetectionData: fallDetectionDataSchema,
       VitalThresholdData: vitalThresholdDataSchema,
@@ -192,7 +205,25 @@ export const openApiDocument = {
       parameters: [projectIdParam],
       post: {
         summary: 'Replace the signing secret; the new one is shown only here',
-        responses: { 200: { description: 'Rotated', content: json(ref('RegistrationWithSecret'), { ...registration, secret }) }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+        description:
+          'X-Signature uses the new secret at once. Until expiresAt (SECRET_ROTATION_GRACE_MS, default 24 h) webhook-signature ' +
+          'carries a signature with the new and one with the replaced secret, so a Standard Webhooks receiver still holding the ' +
+          'old secret keeps verifying. Rotating again inside the window retires the oldest secret at once.',
+        responses: {
+          200: { description: 'Rotated', content: json(ref('RotatedRegistration'), { ...registration, secret, expiresAt: '2026-11-24T10:15:30.000Z' }) },
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          409: errorResponse('Rotated concurrently; retry', { statusCode: 409, error: 'Conflict', message: 'The secret was rotated concurrently; try again' }),
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}/secret/previous': {
+      parameters: [projectIdParam],
+      delete: {
+        summary: 'End the rotation grace window now: only the current secret signs from the next attempt on',
+        responses: { 204: { description: 'Ended (also when no window was open)' }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
       },
     },
     '/webhooks/project/{projectId}/deliveries': {

@@ -32,6 +32,8 @@ export class RegistrationStore {
     private readonly cipher: SecretCipher,
     /** Marks the registration changed, so no worker uses its cached copy again (see registration-version.ts). */
     private readonly announceChange: (projectId: string) => Promise<void>,
+    /** After a rotation, how long the previous secret keeps signing webhook-signature (0 = not at all). */
+    private readonly secretRotationGraceMs: number,
   ) {}
 
   private get collection() {
@@ -59,26 +61,52 @@ export class RegistrationStore {
   }
 
   /**
-   * A new secret, returned this once. One atomic update: every delivery signed after it (including retries
-   * of earlier events) uses the new secret; none is signed with a mix.
+   * A new secret, returned this once, with `expiresAt`: until then the replaced secret still signs
+   * webhook-signature next to the new one (X-Signature uses the new one at once), so a receiver moves over with
+   * no failed attempt. Rotating again inside the window retires the oldest secret at once (one previous kept).
+   * The swap is a compare-and-set on the stored secret, so two concurrent rotations cannot lose a secret.
    */
   async rotateSecret(projectId: string) {
     const secret = generateWebhookSecret();
-    const updated = await this.collection.findOneAndUpdate(
-      { projectId },
-      { $set: { secret: this.cipher.encrypt(secret), updatedAt: new Date() } },
-      { returnDocument: 'after', projection: { secret: 0 } },
-    );
-    if (!updated) throw notFound(noRegistration(projectId));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.collection.findOne({ projectId }, { projection: { secret: 1 } });
+      if (!current) throw notFound(noRegistration(projectId));
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + this.secretRotationGraceMs);
+      const keepPrevious = this.secretRotationGraceMs > 0;
+      const updated = await this.collection.findOneAndUpdate(
+        { projectId, secret: current.secret },
+        {
+          $set: {
+            secret: this.cipher.encrypt(secret),
+            updatedAt: now,
+            ...(keepPrevious && { previousSecret: { secret: current.secret, expiresAt } }),
+          },
+          ...(!keepPrevious && { $unset: { previousSecret: '' as const } }),
+        },
+        { returnDocument: 'after', projection: { secret: 0, previousSecret: 0 } },
+      );
+      if (updated) {
+        await this.announceChange(projectId);
+        return { ...toPublic(updated), secret, expiresAt: expiresAt.toISOString() };
+      }
+      // Rotated (or deleted) by someone else between the read and the write: read again.
+    }
+    throw conflict('The secret was rotated concurrently; try again');
+  }
+
+  /** End a rotation's grace window now: from the next attempt on, only the current secret signs. */
+  async endPreviousSecret(projectId: string): Promise<void> {
+    const { matchedCount } = await this.collection.updateOne({ projectId }, { $unset: { previousSecret: '' }, $set: { updatedAt: new Date() } });
+    if (matchedCount === 0) throw notFound(noRegistration(projectId));
     await this.announceChange(projectId);
-    return { ...toPublic(updated), secret };
   }
 
   async update(projectId: string, changes: { url?: string; types?: SubscribableType[] }): Promise<PublicRegistration> {
     const updated = await this.collection.findOneAndUpdate(
       { projectId },
       { $set: { ...changes, updatedAt: new Date() } },
-      { returnDocument: 'after', projection: { secret: 0 } },
+      { returnDocument: 'after', projection: { secret: 0, previousSecret: 0 } },
     );
     if (!updated) throw notFound('Must register webhook before updating it');
     await this.announceChange(projectId);
@@ -86,7 +114,7 @@ export class RegistrationStore {
   }
 
   async get(projectId: string): Promise<PublicRegistration> {
-    const doc = await this.collection.findOne({ projectId }, { projection: { secret: 0 } });
+    const doc = await this.collection.findOne({ projectId }, { projection: { secret: 0, previousSecret: 0 } });
     if (!doc) throw notFound(noRegistration(projectId));
     return toPublic(doc);
   }

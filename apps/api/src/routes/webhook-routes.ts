@@ -74,6 +74,12 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
     res.json(await registrations.rotateSecret(await memberProjectId(req)));
   });
 
+  // Ends a rotation's grace window early (e.g. every receiver has the new secret, or the old one leaked).
+  router.delete('/webhooks/project/:projectId/secret/previous', async (req, res) => {
+    await registrations.endPreviousSecret(await memberProjectId(req));
+    res.status(204).end();
+  });
+
   router.post('/webhooks/test/project/:projectId', async (req, res) => {
     const projectId = await memberProjectId(req);
     await registrations.get(projectId); // 404 when there is nothing to test

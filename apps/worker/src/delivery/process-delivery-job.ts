@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { bulkPriority, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import { bulkPriority, signingSecrets, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
@@ -89,10 +89,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new UnrecoverableError(decision.reason);
     }
 
-    const { url, secret } = decision.registration;
+    const { url } = decision.registration;
     const urlHost = new URL(url).host;
     // Signed before taking a slot, so the slot covers only the HTTP exchange (the timestamp is still fresh).
-    const request = buildDeliveryRequest({ url, secret, eventId, webhookType, data });
+    const secrets = signingSecrets(decision.registration);
+    const request = buildDeliveryRequest({ url, secrets, eventId, webhookType, data });
     const pastWindow = Date.now() - job.data.enqueuedAt > deps.retryWindowMs;
     const admission = await deps.guard.admit(url, waits, { ignoreCircuit: pastWindow });
     if (!admission.admitted) {

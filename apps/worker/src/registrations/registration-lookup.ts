@@ -10,6 +10,13 @@ export class RegistrationLookup {
 
   async find(projectId: string): Promise<WebhookRegistrationDocument | null> {
     const registration = await registrationsCollection(this.db).findOne({ projectId }, { projection: { _id: 0 } });
-    return registration && { ...registration, secret: this.cipher.decrypt(registration.secret) };
+    if (!registration) return null;
+    const { previousSecret } = registration;
+    return {
+      ...registration,
+      secret: this.cipher.decrypt(registration.secret),
+      // Still signing webhook-signature during a rotation's grace window (expiry checked per delivery).
+      ...(previousSecret && { previousSecret: { ...previousSecret, secret: this.cipher.decrypt(previousSecret.secret) } }),
+    };
   }
 }

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       workerConcurrency: 100,
       deliveryTimeoutMs: 5000,
       logLevel: 'info',
+      secretRotationGraceMs: 86_400_000,
     });
   });
 
@@ -23,8 +24,9 @@ describe('loadConfig', () => {
       WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
       AUTH0_ISSUER_BASE_URL: 'https://novee.eu.auth0.com/',
       AUTH0_AUDIENCE: 'https://api.novee.example',
+      SECRET_ROTATION_GRACE_MS: '0',
     });
-    expect(config).toMatchObject({ redisUrl: 'redis://cache:6380', port: 8080, workerConcurrency: 8, allowHttpLoopbackWebhooks: true });
+    expect(config).toMatchObject({ redisUrl: 'redis://cache:6380', port: 8080, workerConcurrency: 8, allowHttpLoopbackWebhooks: true, secretRotationGraceMs: 0 });
     expect(requireAuthConfig(config)).toEqual({
       issuerBaseURL: 'https://novee.eu.auth0.com/',
       audience: 'https://api.novee.example',

@@ -39,6 +39,7 @@ const envSchema = {
     IDEMPOTENCY_TTL: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '24h' },
     ENQUEUE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 3_000 },
     PROJECT_CACHE_TTL_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 5_000 },
+    SECRET_ROTATION_GRACE_MS: { type: 'integer', minimum: 0, maximum: 2_592_000_000, default: 86_400_000 },
   },
 } as const;
 
@@ -78,6 +79,7 @@ interface EnvValues {
   IDEMPOTENCY_TTL: string;
   ENQUEUE_TIMEOUT_MS: number;
   PROJECT_CACHE_TTL_MS: number;
+  SECRET_ROTATION_GRACE_MS: number;
 }
 
 export interface Config {
@@ -125,6 +127,8 @@ export interface Config {
   enqueueTimeoutMs: number;
   /** The API reuses a project's members for this long (ms) before asking MongoDB again (POST /events). */
   projectCacheTtlMs: number;
+  /** After a rotation, how long the previous secret still signs (webhook-signature), so receivers switch with no gap. */
+  secretRotationGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -178,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlMs: parseRetrySchedule(v.IDEMPOTENCY_TTL)[0]!,
     enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
     projectCacheTtlMs: v.PROJECT_CACHE_TTL_MS,
+    secretRotationGraceMs: v.SECRET_ROTATION_GRACE_MS,
   };
 }
 

@@ -1,4 +1,5 @@
-import { generateWebhookSecret, sign, signatureHeaders } from './sign-payload';
+import { Webhook } from 'standardwebhooks';
+import { generateWebhookSecret, sign, signatureHeaders, standardWebhookHeaders } from './sign-payload';
 import { verifyWebhook } from './verify-webhook';
 
 describe('sign', () => {
@@ -19,10 +20,28 @@ describe('sign', () => {
 });
 
 describe('generateWebhookSecret', () => {
-  it('is whsec_ followed by 32 random bytes in hex, different every time', () => {
+  it('is whsec_ followed by 32 random bytes in base64 (the Standard Webhooks form), different every time', () => {
     const a = generateWebhookSecret();
-    expect(a).toMatch(/^whsec_[0-9a-f]{64}$/);
+    expect(a).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(a.slice('whsec_'.length), 'base64')).toHaveLength(32);
     expect(generateWebhookSecret()).not.toBe(a);
+  });
+});
+
+describe('standardWebhookHeaders', () => {
+  const body = '{"firstName":"José"}';
+  const now = 1_700_000_000_999;
+
+  it('webhook-id is the event id, webhook-timestamp Unix seconds, one v1 signature per secret', () => {
+    const current = generateWebhookSecret();
+    const previous = 'whsec_' + 'ab'.repeat(32);
+    const headers = standardWebhookHeaders('evt-1', [current, previous], body, now);
+    expect(headers['webhook-id']).toBe('evt-1');
+    expect(headers['webhook-timestamp']).toBe('1700000000');
+    const signatures = headers['webhook-signature']!.split(' ');
+    expect(signatures).toHaveLength(2);
+    expect(signatures[0]).toBe(new Webhook(current).sign('evt-1', new Date(now), body));
+    expect(signatures[1]).toBe(new Webhook(previous).sign('evt-1', new Date(now), body));
   });
 });
 
@@ -55,5 +74,11 @@ describe('verifyWebhook', () => {
   it('rejects missing headers', () => {
     expect(verifyWebhook(body, {}, secret, { now })).toBe(false);
     expect(verifyWebhook(body, { 'X-Timestamp': headers['X-Timestamp'] }, secret, { now })).toBe(false);
+  });
+
+  it('leaves out a secret that is not base64 (none that we issue), and the headers altogether if none is left', () => {
+    const current = generateWebhookSecret();
+    expect(standardWebhookHeaders('evt-1', [current, 'whsec_legacy'], body, now)['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(standardWebhookHeaders('evt-1', ['whsec_legacy'], body, now)).toEqual({});
   });
 });

@@ -1,44 +1,26 @@
-import { timingSafeEqual } from 'node:crypto';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './sign-payload';
+import { WebhookVerificationError, verify, type HeaderBag, type WebhookScheme } from '@novee/webhooks-verify';
 
-export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
+export type { HeaderBag };
 
 export interface VerifyOptions {
-  /** How far X-Timestamp may be from now, either way. Default 5 minutes. */
+  /** How far the signed timestamp may be from now, either way. Default 5 minutes. */
   toleranceMs?: number;
   /** Current time in Unix ms (for tests). */
   now?: number;
+  /** Default: webhook-signature when present, else X-Signature. */
+  scheme?: WebhookScheme | 'auto';
 }
-
-const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
 /**
- * For receivers: true when the request carries a valid X-Signature for the raw body and a fresh X-Timestamp.
- * Verify the raw bytes as received, before any JSON parsing. The comparison is timing-safe.
+ * For receivers: true when the request is a genuine, fresh webhook for the raw body (either scheme).
+ * A boolean wrapper over `verify` from @novee/webhooks-verify, which says why when it refuses.
  */
-export function verifyWebhook(
-  rawBody: string | Buffer,
-  headers: HeaderBag,
-  secret: string,
-  options: VerifyOptions = {},
-): boolean {
-  const timestamp = readHeader(headers, TIMESTAMP_HEADER);
-  const signature = readHeader(headers, SIGNATURE_HEADER);
-  if (!timestamp || !signature || !/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) return false;
-
-  const age = Math.abs((options.now ?? Date.now()) - Number(timestamp));
-  if (age > (options.toleranceMs ?? FIVE_MINUTES_MS)) return false;
-
-  const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-  const expected = Buffer.from(sign(secret, timestamp, body), 'hex');
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
-}
-
-function readHeader(headers: HeaderBag, name: string): string | undefined {
-  if (typeof headers.get === 'function') return (headers as { get(n: string): string | null }).get(name) ?? undefined;
-  const bag = headers as Record<string, string | string[] | undefined>;
-  const wanted = name.toLowerCase();
-  const key = Object.keys(bag).find((k) => k.toLowerCase() === wanted);
-  const value = key === undefined ? undefined : bag[key];
-  return Array.isArray(value) ? value[0] : value;
+export function verifyWebhook(rawBody: string | Buffer, headers: HeaderBag, secret: string, options: VerifyOptions = {}): boolean {
+  try {
+    verify(rawBody, headers, [secret], options);
+    return true;
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return false;
+    throw error;
+  }
 }

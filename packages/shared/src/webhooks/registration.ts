@@ -5,8 +5,13 @@ export interface WebhookRegistrationDocument {
   projectId: string;
   url: string;
   types: SubscribableType[];
-  /** The signing secret, `whsec_` + 32 random bytes as hex. Never returned except on register. */
+  /**
+   * The signing secret (encrypted at rest): `whsec_` + 32 random bytes in base64; registrations made before
+   * Standard Webhooks support have `whsec_` + 64 hex digits, which stay valid. Shown only on register and rotate.
+   */
   secret: string;
+  /** After a rotation, the replaced secret, still signing (webhook-signature only) until expiresAt. */
+  previousSecret?: { secret: string; expiresAt: Date };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -17,4 +22,13 @@ export interface ProjectDocument {
   name?: string;
   /** Token `sub`s of the project's members. */
   members: string[];
+}
+
+/**
+ * The secrets a delivery signed now carries in webhook-signature: the current one first, then the previous one
+ * while its grace window is open. X-Signature uses the first alone.
+ */
+export function signingSecrets(registration: Pick<WebhookRegistrationDocument, 'secret' | 'previousSecret'>, now: number = Date.now()): string[] {
+  const previous = registration.previousSecret;
+  return previous && previous.expiresAt.getTime() > now ? [registration.secret, previous.secret] : [registration.secret];
 }
