@@ -24,3 +24,5 @@ export * from './webhooks/address-policy';
 export * from './secrets/secret-cipher';
 export * from './metrics/metrics-registry';
 export * from './storage/registration-changes';
+export * from './quotas';
+export * from './webhooks/port-policy';

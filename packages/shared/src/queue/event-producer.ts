@@ -6,6 +6,13 @@ import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
 import { DEFAULT_PROJECT_BURST_PER_SECOND, ProjectBurstCounter } from './project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
+import {
+  DEFAULT_PROJECT_MAX_QUEUED_EVENTS,
+  DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS,
+  QueueQuotaExceededError,
+  QueuedEventsQuota,
+  forgetQueuedAfterMs,
+} from '../quotas/queued-events-quota';
 
 export class EventValidationError extends Error {
   constructor(readonly errors: string[]) {
@@ -32,6 +39,8 @@ export interface EventProducerOptions {
   retrySchedule?: number[];
   /** A project's events beyond this many per second go to the bulk lane (default DEFAULT_PROJECT_BURST_PER_SECOND). */
   projectBurstPerSecond?: number;
+  /** Per-project caps on queued events (see QueuedEventsQuota); defaults 10,000 and 20,000 for FALL_DETECTION. */
+  maxQueuedEvents?: { maxQueued: number; maxQueuedFall: number };
 }
 
 export interface Enqueued {
@@ -53,6 +62,7 @@ export class EventProducer {
   private readonly enqueueTimeoutMs: number;
   private readonly retrySchedule: number[];
   private readonly bursts: ProjectBurstCounter;
+  private readonly quota: QueuedEventsQuota;
 
   constructor(options: EventProducerOptions) {
     this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
@@ -60,6 +70,11 @@ export class EventProducer {
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
     this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
+    this.quota = new QueuedEventsQuota(() => this.queue.client, prefix, {
+      maxQueued: options.maxQueuedEvents?.maxQueued ?? DEFAULT_PROJECT_MAX_QUEUED_EVENTS,
+      maxQueuedFall: options.maxQueuedEvents?.maxQueuedFall ?? DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS,
+      forgetAfterMs: forgetQueuedAfterMs(this.retrySchedule),
+    });
   }
 
   /**
@@ -90,7 +105,8 @@ export class EventProducer {
     const redeliveryId = `${eventId}-redelivery-${randomUUID().slice(0, 8)}`;
     const job: DeliveryJobData = { ...original.data, redelivery: true, enqueuedAt: Date.now() };
     const options = { ...deliveryJobOptions(eventId, job.webhookType, this.retrySchedule), jobId: redeliveryId };
-    await this.withTimeout(this.queue.add(job.webhookType, job, options));
+    await this.withTimeout(this.quota.reserve(job.projectId, redeliveryId, job.webhookType));
+    await this.withTimeout(this.queue.add(job.webhookType, job, options)).catch(this.unreserve(job.projectId, redeliveryId));
     return { eventId, redeliveryId };
   }
 
@@ -101,13 +117,22 @@ export class EventProducer {
   /** `countsAgainstShare`: the event counts against its project's per-second share; beyond it, it goes to the bulk lane. */
   private async add(event: InternalEvent, eventId: string = randomUUID(), { countsAgainstShare = false } = {}): Promise<Enqueued> {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
-    return this.withTimeout(
+    return this.withTimeout<Enqueued>(
       (async () => {
+        await this.quota.reserve(event.projectId, eventId, event.webhookType); // 429 beyond the project's cap
         const lane = countsAgainstShare && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
         await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
         return { eventId, lane };
       })(),
-    );
+    ).catch(this.unreserve(event.projectId, eventId));
+  }
+
+  /** After a failed enqueue the job is not queued: stop counting it (best effort; it is forgotten in time anyway). */
+  private unreserve(projectId: string, jobId: string) {
+    return (error: unknown): never => {
+      if (!(error instanceof QueueQuotaExceededError)) this.quota.release(projectId, jobId).catch(() => undefined);
+      throw error;
+    };
   }
 
   /** BullMQ waits for Redis forever; a producer gives up after enqueueTimeoutMs and says the queue is down. */
@@ -119,6 +144,7 @@ export class EventProducer {
     try {
       return await Promise.race([work, timeout]);
     } catch (error) {
+      if (error instanceof QueueQuotaExceededError) throw error;
       throw new QueueUnavailableError(error);
     } finally {
       clearTimeout(timer);
