@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import {
   EventProducer,
@@ -14,8 +14,10 @@ import {
   requireAuthConfig,
   requireSecretCipher,
   type Config,
+  type Logger,
 } from '@novee/shared';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-errors';
 import { TestEventSender } from './events/test-event-sender';
 
 export interface RunningApi {
@@ -23,6 +25,7 @@ export interface RunningApi {
   server: Server;
   url: string;
   metricsUrl: string;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,13 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
   indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
-  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: redis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+    maxQueuedEvents: { maxQueued: config.projectMaxQueuedEvents, maxQueuedFall: config.projectMaxQueuedFallEvents },
+  });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
   const metrics = createMetricsRegistry('api');
   registerQueueDepth(metrics, producer.queue);
@@ -51,10 +60,17 @@ export async function startApi(config: Config): Promise<RunningApi> {
     producer,
     testEvents,
     auth,
-    urlPolicy: { allowHttpLoopback: config.allowHttpLoopbackWebhooks },
+    urlPolicy: { allowHttpLoopback: config.allowHttpLoopbackWebhooks, allowedPorts: config.webhookAllowedPorts },
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
+    security: {
+      bullBoardShowJobData: config.bullBoardShowJobData,
+      queuePrefix: config.queuePrefix,
+      adminSessionTtlMs: config.adminSessionTtlMs,
+      rateLimitManagementPerMinute: config.rateLimitManagementPerMinute,
+      rateLimitEventsPerSecond: config.rateLimitEventsPerSecond,
+    },
     // If Redis is down the change still stands in MongoDB; workers pick it up when their cache entry expires.
     announceRegistrationChange: (projectId) =>
       announceRegistrationChange(redis, config.queuePrefix, projectId).catch((error: Error) => {
@@ -62,9 +78,19 @@ export async function startApi(config: Config): Promise<RunningApi> {
       }),
   });
   const metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
-  });
+  // Slow clients cannot hold connections open: headers, the whole request, and idle keep-alive are all bounded.
+  const server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      // How often those timeouts are checked (Node's default, 30 s, would let a slow client overstay by that much).
+      connectionsCheckingInterval: Math.min(1_000, config.httpHeadersTimeoutMs),
+    },
+    app,
+  );
+  answerClientErrors(server);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -75,6 +101,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     server,
     url,
     metricsUrl: metricsServer.url,
+    logger,
     async stop() {
       await metricsServer.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -16,6 +16,12 @@ import { docsRoutes } from './routes/docs-routes';
 import { eventRoutes } from './routes/event-routes';
 import { healthRoutes } from './routes/health-routes';
 import { DeliveryLogReader } from './deliveries/delivery-log-reader';
+import { AdminSessions } from './admin/admin-sessions';
+import { methodNotAllowed } from './http/method-not-allowed';
+import { requireJsonBody } from './http/require-json';
+import { noStore, securityHeaders, uiContentSecurityPolicy } from './http/security-headers';
+import { openApiDocument } from './openapi/openapi-document';
+import { ingestionRateLimit, managementRateLimit } from './rate-limits';
 import { deliveryLogRoutes } from './routes/delivery-log-routes';
 import { pathProjectOfMember, webhookRoutes } from './routes/webhook-routes';
 
@@ -31,6 +37,14 @@ export interface AppDeps {
   logger: Logger;
   metrics: Registry;
   bullBoardReadOnly: boolean;
+  /** Hardening: Bull Board's data redaction and sessions, and the rate limits (see README, Security). */
+  security: {
+    bullBoardShowJobData: boolean;
+    queuePrefix: string;
+    adminSessionTtlMs: number;
+    rateLimitManagementPerMinute: number;
+    rateLimitEventsPerSecond: number;
+  };
   announceRegistrationChange: (projectId: string) => Promise<void>;
 }
 
@@ -39,14 +53,23 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.use(httpMetrics(deps.metrics));
 
+  // Hardening (security headers, 405, the board's own sign-in, rate limits, JSON only, no-store): kept together.
+  const authenticate = bearerAuth(deps.auth);
+  const limits = { redis: deps.redis, queuePrefix: deps.security.queuePrefix, logger: deps.logger,
+    managementPerMinute: deps.security.rateLimitManagementPerMinute, eventsPerSecond: deps.security.rateLimitEventsPerSecond };
+  app.use(securityHeaders());
+  app.use(methodNotAllowed(openApiDocument.paths));
+  app.use('/docs', uiContentSecurityPolicy());
+  app.use(adminRoutes({ queue: deps.producer.queue, readOnly: deps.bullBoardReadOnly, showJobData: deps.security.bullBoardShowJobData,
+    authenticate, sessions: new AdminSessions(deps.redis, deps.security.queuePrefix, deps.security.adminSessionTtlMs) }));
+
   app.use(healthRoutes({ redis: deps.redis, db: deps.db }));
   app.use(docsRoutes());
 
   // Everything below needs a valid bearer token.
-  app.use(bearerAuth(deps.auth));
+  app.use(authenticate, noStore, managementRateLimit(limits), requireJsonBody);
   app.use(express.json({ limit: '256kb' }));
-  app.use(eventRoutes(deps.producer, enqueuedEventsCounter(deps.metrics)));
-  app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
+  app.use(eventRoutes(deps.producer, enqueuedEventsCounter(deps.metrics), ingestionRateLimit(limits)));
   const projects = new ProjectAccess(deps.db);
   const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange);
   app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));

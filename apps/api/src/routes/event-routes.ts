@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Counter } from 'prom-client';
 import { EventValidationError, ajv, type DeviceEvent, type EventProducer } from '@novee/shared';
 import { requireScopes } from '../auth/bearer-auth';
@@ -10,10 +10,10 @@ const isIdempotencyKey = ajv.compile({ type: 'string', format: 'uuid' });
  * Ingestion for pipelines that speak HTTP: the producer validates (the same schemas, the same messages as for
  * pipelines that enqueue directly, and TEST refused) and enqueues; 202 as soon as Redis has it.
  */
-export function eventRoutes(producer: EventProducer, enqueued: Counter<'type' | 'lane'>): Router {
+export function eventRoutes(producer: EventProducer, enqueued: Counter<'type' | 'lane'>, rateLimit: RequestHandler): Router {
   const router = Router();
 
-  router.post('/events', requireScopes('events:write'), async (req, res) => {
+  router.post('/events', requireScopes('events:write'), rateLimit, async (req, res) => {
     // A pipeline that retries after a timeout or 503 sends the same key, and the event is enqueued once.
     const idempotencyKey = req.header('idempotency-key');
     if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
