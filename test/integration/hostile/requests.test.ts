@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { startHarness, type Harness } from '../support/harness';
 import { fallDetection } from '../support/fixtures';
@@ -174,5 +175,18 @@ describe('security headers', () => {
     expect(rotate.headers.get('cache-control')).toBe('no-store');
     expect((await call(h, 'GET', '/webhooks/project/hostile-cache', { headers: { authorization: member } })).headers.get('cache-control')).toBe('no-store');
     expectApiHeaders(rotate.headers);
+  });
+});
+
+describe('metrics port', () => {
+  it('listens on loopback by default (METRICS_HOST), not on every interface', async () => {
+    const metrics = new URL(h.api.metricsUrl);
+    expect(metrics.hostname).toBe('127.0.0.1');
+    expect((await fetch(h.api.metricsUrl)).status).toBe(200);
+    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (external) {
+      // The same port on the machine's own network address is closed.
+      await expect(fetch(`http://${external.address}:${metrics.port}/metrics`)).rejects.toThrow();
+    }
   });
 });

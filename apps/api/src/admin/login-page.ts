@@ -8,6 +8,7 @@ export const LOGIN_HTML = `<!DOCTYPE html>
 <head>
   <meta charset="utf-8">
   <meta name="robots" content="noindex">
+  <link rel="icon" href="data:,">
   <title>Novee webhooks: queue dashboard sign-in</title>
   <script defer src="/admin/login.js"></script>
 </head>
