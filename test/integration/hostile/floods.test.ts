@@ -101,6 +101,10 @@ describe('per-project cap on queued events (FALL_DETECTION refused last)', () =>
     // A pipeline writing to Redis directly meets the same cap.
     await expect(h.producer.enqueue(fallDetection('capped'))).rejects.toBeInstanceOf(QueueQuotaExceededError);
     expect(await h.producer.queue.count()).toBe(8);
+    // What a queued event costs Redis (README: under 2 kB), which is what the caps are sized by.
+    const redis = (await h.producer.queue.client) as unknown as { memory(...args: string[]): Promise<number> };
+    const [job] = await h.producer.queue.getJobs(['prioritized', 'waiting'], 0, 0);
+    expect(await redis.memory('USAGE', `${h.config.queuePrefix}:webhook-deliveries:${job!.id}`)).toBeLessThan(2048);
 
     expect((await send(vitalThreshold('neighbour'))).status).toBe(202);
 

@@ -276,10 +276,10 @@ const tooManyRequests = errorResponse('Rate limit (per token; per project on /ev
 const unsupportedMediaType = errorResponse('The body is not JSON, or not utf-8', { statusCode: 415, error: 'Unsupported Media Type', message: 'Content-Type must be application/json' });
 Object.assign(openApiDocument.paths, {
   '/admin/login': {
-    get: { summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    get: { summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'An HTML page (text/html)' } } },
   },
   '/admin/login.js': {
-    get: { summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript', content: { 'application/javascript': { schema: { type: 'string' } } } } } },
+    get: { summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript (application/javascript)' } } },
   },
   '/admin/session': {
     post: {
