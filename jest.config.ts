@@ -9,6 +9,8 @@ const esmOnlyPackages = [
   'got', '@sindresorhus', '@szmarczak', '@sec-ant', '@keyv', 'byte-counter', 'cacheable-lookup', 'cacheable-request',
   'decompress-response', 'form-data-encoder', 'get-stream', 'is-stream', 'keyv', 'lowercase-keys', 'mimic-response',
   'normalize-url', 'p-cancelable', 'responselike', 'chunk-data', 'type-fest', 'jose',
+  // puppeteer-core (the Bull Board browser test) and its ESM-only dependencies
+  'puppeteer-core', '@puppeteer', 'chromium-bidi', 'modern-tar',
 ];
 const shared: Config = {
   transform: swcTransform,

@@ -18,11 +18,18 @@ describe('SSRF guard at registration', () => {
     'https://[fd00:ec2::254]/',
     'https://[::ffff:10.0.0.1]/',
     'http://10.0.0.1/hook',
+    'https://hooks.example.com:22/', // a public host's SSH port
+    'https://hooks.example.com:6379/'.replace('6379', '25'), // SMTP
+    'https://[::7f00:1]/', // IPv4-compatible ::127.0.0.1
+    'https://[::a9fe:a9fe]/', // IPv4-compatible metadata address
+    'https://[64:ff9b::a9fe:a9fe]/', // NAT64 of the metadata address
+    'https://[2002:a00:1::]/', // 6to4 of 10.0.0.1
+    'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', // Teredo
   ])('refuses %s with 400', async (url) => {
     const token = await h.token('auth0|member');
     const res = await h.request('POST', '/webhooks/register', { token, body: { projectId: 'ssrf', url, types: ['FALL_DETECTION'] } });
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/^url must (point to a public address|use https)/);
+    expect(res.body.message).toMatch(/^url (must (point to a public address|use https)|port \d+ is not allowed)/);
     const patch = await h.request('PATCH', '/webhooks', { token, body: { projectId: 'ssrf', url } });
     expect(patch.status).toBe(400);
   });
@@ -51,6 +58,20 @@ describe('SSRF guard at delivery (checks the address connected to)', () => {
     const { eventId } = await h.producer.enqueue(fallDetection('rebound'));
     expect((await failure(eventId)).error).toMatch(/^EBLOCKEDADDRESS: blocked: localhost resolves to (127\.0\.0\.1|::1) is a loopback address/);
     expect(h.receiver.received).toHaveLength(0);
+  });
+
+  it('refuses a port outside the allow-list without connecting', async () => {
+    await storedRegistration('port22', 'https://93.184.216.34:22/hook');
+    const { eventId } = await h.producer.enqueue(fallDetection('port22'));
+    const record = await failure(eventId);
+    expect(record.error).toBe('blocked: url port 22 is not allowed (allowed: 443,1024-65535)');
+    expect(record.durationMs).toBe(0);
+  });
+
+  it('refuses an IPv4-compatible IPv6 literal without connecting', async () => {
+    await storedRegistration('compat', 'https://[::7f00:1]/hook');
+    const { eventId } = await h.producer.enqueue(fallDetection('compat'));
+    expect((await failure(eventId)).error).toBe('blocked: url must point to a public address (::7f00:1 is a ipv4Compatible address)');
   });
 
   it('refuses IP-literal private and metadata targets without connecting', async () => {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import {
   EventProducer,
@@ -15,8 +15,10 @@ import {
   requireAuthConfig,
   requireSecretCipher,
   type Config,
+  type Logger,
 } from '@novee/shared';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-errors';
 import { TestEventSender } from './events/test-event-sender';
 
 export interface RunningApi {
@@ -24,6 +26,7 @@ export interface RunningApi {
   server: Server;
   url: string;
   metricsUrl: string;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     projectBurstPerSecond: config.projectBurstPerSecond,
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    maxQueuedEvents: { maxQueued: config.projectMaxQueuedEvents, maxQueuedFall: config.projectMaxQueuedFallEvents },
   });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
   const metrics = createMetricsRegistry('api');
@@ -59,7 +63,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     producer,
     testEvents,
     auth,
-    urlPolicy: { allowHttpLoopback: config.allowHttpLoopbackWebhooks },
+    urlPolicy: { allowHttpLoopback: config.allowHttpLoopbackWebhooks, allowedPorts: config.webhookAllowedPorts },
     logger,
     metrics,
     bullBoardReadOnly: config.bullBoardReadOnly,
@@ -67,6 +71,13 @@ export async function startApi(config: Config): Promise<RunningApi> {
     secretRotationGraceMs: config.secretRotationGraceMs,
     // Workers use a cached registration only while its version is unchanged. If the version cannot be changed
     // (Redis down), the change is not confirmed: 503, the client retries (PATCH and DELETE are idempotent).
+    security: {
+      bullBoardShowJobData: config.bullBoardShowJobData,
+      queuePrefix: config.queuePrefix,
+      adminSessionTtlMs: config.adminSessionTtlMs,
+      rateLimitManagementPerMinute: config.rateLimitManagementPerMinute,
+      rateLimitEventsPerSecond: config.rateLimitEventsPerSecond,
+    },
     announceRegistrationChange: (projectId) =>
       markRegistrationChanged(redis, config.queuePrefix, projectId).catch((error: Error) => {
         logger.warn('could not mark registration changed', { projectId, error: error.message });
@@ -74,9 +85,19 @@ export async function startApi(config: Config): Promise<RunningApi> {
       }),
   });
   const metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
-  });
+  // Slow clients cannot hold connections open: headers, the whole request, and idle keep-alive are all bounded.
+  const server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      // How often those timeouts are checked (Node's default, 30 s, would let a slow client overstay by that much).
+      connectionsCheckingInterval: Math.min(1_000, config.httpHeadersTimeoutMs),
+    },
+    app,
+  );
+  answerClientErrors(server);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -87,6 +108,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     server,
     url,
     metricsUrl: metricsServer.url,
+    logger,
     async stop() {
       await metricsServer.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

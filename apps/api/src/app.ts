@@ -17,6 +17,12 @@ import { docsRoutes } from './routes/docs-routes';
 import { eventRoutes } from './routes/event-routes';
 import { healthRoutes } from './routes/health-routes';
 import { DeliveryLogReader } from './deliveries/delivery-log-reader';
+import { AdminSessions } from './admin/admin-sessions';
+import { methodNotAllowed } from './http/method-not-allowed';
+import { requireJsonBody } from './http/require-json';
+import { noStore, securityHeaders, uiContentSecurityPolicy } from './http/security-headers';
+import { openApiDocument } from './openapi/openapi-document';
+import { ingestionRateLimit, managementRateLimit } from './rate-limits';
 import { deliveryLogRoutes } from './routes/delivery-log-routes';
 import { pathProjectOfMember, webhookRoutes } from './routes/webhook-routes';
 
@@ -36,6 +42,14 @@ export interface AppDeps {
   projectCacheTtlMs: number;
   /** After a rotation, how long the previous secret still signs webhook-signature. */
   secretRotationGraceMs: number;
+  /** Hardening: Bull Board's data redaction and sessions, and the rate limits (see README, Security). */
+  security: {
+    bullBoardShowJobData: boolean;
+    queuePrefix: string;
+    adminSessionTtlMs: number;
+    rateLimitManagementPerMinute: number;
+    rateLimitEventsPerSecond: number;
+  };
   announceRegistrationChange: (projectId: string) => Promise<void>;
 }
 
@@ -44,20 +58,30 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.use(httpMetrics(deps.metrics));
 
+  // Hardening (security headers, 405, the board's own sign-in, rate limits, JSON only, no-store): kept together.
+  const authenticate = bearerAuth(deps.auth);
+  const limits = { redis: deps.redis, queuePrefix: deps.security.queuePrefix, logger: deps.logger,
+    managementPerMinute: deps.security.rateLimitManagementPerMinute, eventsPerSecond: deps.security.rateLimitEventsPerSecond };
+  app.use(securityHeaders());
+  app.use(methodNotAllowed(openApiDocument.paths));
+  app.use('/docs', uiContentSecurityPolicy());
+  app.use(adminRoutes({ queue: deps.producer.queue, readOnly: deps.bullBoardReadOnly, showJobData: deps.security.bullBoardShowJobData,
+    authenticate, sessions: new AdminSessions(deps.redis, deps.security.queuePrefix, deps.security.adminSessionTtlMs) }));
+
   app.use(healthRoutes({ redis: deps.redis, db: deps.db }));
   app.use(docsRoutes());
 
   // Everything below needs a valid bearer token.
-  app.use(bearerAuth(deps.auth));
+  app.use(authenticate, noStore, managementRateLimit(limits), requireJsonBody);
   app.use(express.json({ limit: '256kb' }));
   app.use(
     eventRoutes({
       producer: deps.producer,
       projects: new ProjectMembersCache(deps.db, { ttlMs: deps.projectCacheTtlMs }),
       enqueued: enqueuedEventsCounter(deps.metrics),
+      rateLimit: ingestionRateLimit(limits),
     }),
   );
-  app.use(adminRoutes(deps.producer.queue, { readOnly: deps.bullBoardReadOnly }));
   const projects = new ProjectAccess(deps.db);
   const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange, deps.secretRotationGraceMs);
   app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));

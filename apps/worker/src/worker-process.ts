@@ -5,6 +5,8 @@ import {
   createMongoConnection,
   createRedisConnection,
   ensureIndexes,
+  forgetQueuedAfterMs,
+  QueuedEventsQuota,
   createMetricsRegistry,
   startMetricsServer,
   requireSecretCipher,
@@ -44,7 +46,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const redis = createRedisConnection(config.redisUrl, 'worker', logger);
   ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
 
-  const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks);
+  const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks, config.webhookAllowedPorts);
   // Its own connection: every delivery's admit/finish scripts, sent in one write per event-loop turn.
   // (Not BullMQ's: auto-pipelining is known to break its job handling.)
   const isolationRedis = createRedisConnection(config.redisUrl, 'worker', logger, { enableAutoPipelining: true });
@@ -91,6 +93,16 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
     settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
   });
+  // A job finished for good no longer counts against its project's cap on queued events (see quotas/).
+  const quota = new QueuedEventsQuota(() => worker.client, config.queuePrefix, {
+    maxQueued: config.projectMaxQueuedEvents,
+    maxQueuedFall: config.projectMaxQueuedFallEvents,
+    forgetAfterMs: forgetQueuedAfterMs(config.retrySchedule),
+  });
+  const finished = (job: { id?: string; data: DeliveryJobData }) =>
+    quota.release(job.data.projectId, job.id!).catch((error: Error) => logger.warn('could not release queued-event quota', { error: error.message }));
+  worker.on('completed', finished);
+  worker.on('failed', (job) => job?.finishedOn && finished(job)); // finishedOn: failed for good, no retry left
   worker.on('error', (error) => logger.error('worker error', { error }));
   worker.on('failed', (job, error) => {
     if (!job) return;

@@ -28,3 +28,5 @@ export * from './webhooks/address-policy';
 export * from './secrets/secret-cipher';
 export * from './metrics/metrics-registry';
 export * from './storage/registration-version';
+export * from './quotas';
+export * from './webhooks/port-policy';

@@ -79,7 +79,13 @@ export async function startHarness(options: { workers?: number; env?: Record<str
   const mongo = new MongoClient(config.mongodbUrl);
   const db = mongo.db(config.mongodbDb);
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
-  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: producerRedis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+    maxQueuedEvents: { maxQueued: config.projectMaxQueuedEvents, maxQueuedFall: config.projectMaxQueuedFallEvents },
+  });
   const workers: RunningWorker[] = [];
 
   const harness: Harness = {

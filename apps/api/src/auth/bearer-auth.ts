@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import { UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
-import { serviceUnavailable } from '../http/http-error';
+import { InvalidRequestError, UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
+import { HttpError, serviceUnavailable } from '../http/http-error';
 
 export interface BearerAuthOptions {
   /** The Auth0 tenant, e.g. https://novee.eu.auth0.com/ (discovery and JWKS are fetched from it). */
@@ -19,18 +19,38 @@ const ISSUER_UNREACHABLE = [
   /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|fetch failed/,
 ];
 
+const unauthorized = (message: string, error = 'invalid_request') =>
+  new HttpError(401, message, { 'WWW-Authenticate': `Bearer realm="api", error="${error}", error_description="${message}"` });
+
+const BEARER_ONLY = 'Access tokens are accepted only in the Authorization header, as "Bearer <token>"';
+
+/**
+ * Tokens come from the Authorization header and nowhere else: a token in the URL ends up in proxy and access
+ * logs, so `?access_token=` is refused (401) before the token is even looked at. (A token in a body is never
+ * read: bodies are parsed only after authentication, and only as JSON, whose schemas refuse unknown fields.)
+ */
+function tokenInQuery(query: unknown): boolean {
+  return typeof query === 'object' && query !== null && Object.keys(query).some((key) => key.toLowerCase() === 'access_token');
+}
+
 /**
  * Validates `Authorization: Bearer <access token>` (RS256, issuer, audience, expiry) against the issuer's JWKS.
+ * Every problem with the credentials is a 401 (SPEC: missing/invalid token), including a malformed header
+ * (`Bearer ` with nothing after it, `Basic ...`, no scheme), which the library would answer with 400.
  * If the issuer cannot be reached to fetch its keys, that is an outage (503), not the caller's fault (401).
  */
 export function bearerAuth(options: BearerAuthOptions): RequestHandler {
   const validate = auth({ issuerBaseURL: options.issuerBaseURL, audience: options.audience, tokenSigningAlg: 'RS256' });
-  return (req, res, next) =>
+  return (req, res, next) => {
+    if (tokenInQuery(req.query)) return next(unauthorized(`${BEARER_ONLY}; a token in the query string is refused`));
     validate(req, res, (error?: unknown) => {
-      const message = (error as Error | undefined)?.message ?? '';
+      if (!error) return next();
+      if (error instanceof InvalidRequestError) return next(unauthorized(`${BEARER_ONLY}`));
+      const message = (error as Error).message ?? '';
       const unreachable = !(error instanceof UnauthorizedError) || ISSUER_UNREACHABLE.some((p) => p.test(message));
-      next(error && unreachable ? serviceUnavailable('Authorization server') : error);
+      next(unreachable ? serviceUnavailable('Authorization server') : error);
     });
+  };
 }
 
 /** 403 unless the token carries every scope named. */

@@ -331,3 +331,35 @@ export const openApiDocument = {
     },
   },
 };
+
+/* Hardening: the board's browser sign-in, and the answers to hostile or excessive requests. */
+const tooManyRequests = errorResponse('Rate limit (per token; per project on /events) or the project’s cap on queued events; see Retry-After and RateLimit-*', {
+  statusCode: 429,
+  error: 'Too Many Requests',
+  message: 'Rate limit exceeded for project proj-1: at most 100 requests per second; retry after 1 s',
+});
+const unsupportedMediaType = errorResponse('The body is not JSON, or not utf-8', { statusCode: 415, error: 'Unsupported Media Type', message: 'Content-Type must be application/json' });
+Object.assign(openApiDocument.paths, {
+  '/admin/login': {
+    get: { summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'An HTML page (text/html)' } } },
+  },
+  '/admin/login.js': {
+    get: { summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript (application/javascript)' } } },
+  },
+  '/admin/session': {
+    post: {
+      summary: 'Exchange an admin:queues token for a short-lived HttpOnly, SameSite=Strict session cookie scoped to /admin',
+      responses: { 204: { description: 'Signed in (Set-Cookie: novee_admin=...)' }, 401: unauthorized, 403: forbidden, 503: unavailable },
+    },
+    delete: { summary: 'Sign out (ends the session)', security: [], responses: { 204: { description: 'Signed out' } } },
+  },
+});
+type Operation = { security?: unknown[]; requestBody?: unknown; responses?: Record<string, unknown> };
+for (const [path, item] of Object.entries(openApiDocument.paths) as Array<[string, Record<string, Operation>]>) {
+  for (const operation of Object.values(item)) {
+    // Public pages and the board's sign-in are not rate-limited.
+    if (!operation.responses || operation.security?.length === 0 || path.startsWith('/admin')) continue;
+    operation.responses[429] ??= tooManyRequests;
+    if (operation.requestBody) operation.responses[415] ??= unsupportedMediaType;
+  }
+}

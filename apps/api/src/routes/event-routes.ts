@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Counter } from 'prom-client';
 import { EventValidationError, IdempotencyKeyReusedError, ajv, checkDeviceEvent, type DeviceEvent, type EventProducer } from '@novee/shared';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
@@ -16,14 +16,16 @@ export interface EventRoutesDeps {
   producer: EventProducer;
   projects: ProjectMembersCache;
   enqueued: Counter<'type' | 'lane'>;
+  /** The per-project ingestion limit: applied once the caller is known to act for that project. */
+  rateLimit: RequestHandler;
 }
 
 /**
  * Ingestion for pipelines that speak HTTP. Checked in this order: token (401), scope (403), Idempotency-Key
  * (400), event (400, the producer's schemas and messages, TEST refused), project (404), membership (403),
- * key reuse (422); then 202 once Redis has the job (503: known not enqueued; 504: not confirmed in time).
+ * rate limit per project (429), key reuse (422); then 202 once Redis has the job (503: known not enqueued; 504: not confirmed in time).
  */
-export function eventRoutes({ producer, projects, enqueued }: EventRoutesDeps): Router {
+export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRoutesDeps): Router {
   const router = Router();
 
   router.post('/events', requireAnyScope(`${EVENTS_WRITE} ${EVENTS_WRITE_ANY}`), async (req, res) => {
@@ -42,6 +44,8 @@ export function eventRoutes({ producer, projects, enqueued }: EventRoutesDeps): 
     const members = await projects.members(event.projectId);
     if (!members) throw projectNotFound(event.projectId);
     if (!hasScope(req, EVENTS_WRITE_ANY) && !members.includes(callerSubject(req))) throw notAMember(event.projectId);
+    // Only now: a token that may not post for a project must not be able to use up that project's allowance.
+    await new Promise<void>((resolve, reject) => rateLimit(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
 
     try {
       const { eventId, lane, replayed } = await producer.enqueue(event, { idempotencyKey });

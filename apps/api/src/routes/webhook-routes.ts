@@ -49,15 +49,16 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
 
   router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
     const { projectId, url, types } = req.body;
-    await checkUrl(url);
+    // Access first: only a member may learn what the URL's host resolves to (no DNS oracle for outsiders).
     await projects.assertMember(projectId, callerSubject(req));
+    await checkUrl(url);
     res.status(201).json(await registrations.register({ projectId, url, types }));
   });
 
   router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
     const { projectId, url, types } = req.body;
-    await checkUrl(url);
     await projects.assertMember(projectId, callerSubject(req));
+    await checkUrl(url);
     res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));
   });
 

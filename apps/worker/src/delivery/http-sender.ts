@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { type Got } from 'got';
-import { checkWebhookUrl, guardedLookup } from '@novee/shared';
+import { DEFAULT_PORT_ALLOW_LIST, checkWebhookUrl, guardedLookup, type PortAllowList } from '@novee/shared';
 import type { DeliveryRequest } from './build-delivery-request';
 
 export type SendResult =
@@ -20,6 +20,8 @@ export class HttpSender {
     timeoutMs: number,
     /** Dev/test only: allow loopback receivers. */
     private readonly allowLoopback = false,
+    /** Ports a webhook may use (WEBHOOK_ALLOWED_PORTS), checked again at delivery. */
+    private readonly allowedPorts: PortAllowList = DEFAULT_PORT_ALLOW_LIST,
   ) {
     this.client = got.extend({
       // SSRF guard, delivery side: every address a connection is made to is checked when it is resolved.
@@ -37,7 +39,7 @@ export class HttpSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // IP-literal hosts are never resolved, so they are checked here (as are the scheme and credentials).
-    const refused = checkWebhookUrl(request.url, { allowHttpLoopback: this.allowLoopback });
+    const refused = checkWebhookUrl(request.url, { allowHttpLoopback: this.allowLoopback, allowedPorts: this.allowedPorts });
     if (refused) return { ok: false, error: `blocked: ${refused}`, durationMs: 0 };
     try {
       const statusCode = await this.post(request);

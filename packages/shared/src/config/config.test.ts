@@ -56,3 +56,30 @@ describe('loadConfig', () => {
     expect(() => requireAuthConfig(loadConfig({}))).toThrow('AUTH0_ISSUER_BASE_URL, AUTH0_AUDIENCE must be set');
   });
 });
+
+describe('loadConfig: hardening settings', () => {
+  it('has safe defaults: metrics on loopback, 443 and unprivileged ports, rate limits and caps on', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      metricsHost: '127.0.0.1',
+      webhookAllowedPorts: [[443, 443], [1024, 65535]],
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 65_000,
+      rateLimitManagementPerMinute: 300,
+      rateLimitEventsPerSecond: 100,
+      projectMaxQueuedEvents: 10_000,
+      projectMaxQueuedFallEvents: 20_000,
+      bullBoardReadOnly: true,
+      bullBoardShowJobData: false,
+      adminSessionTtlMs: 900_000,
+    });
+  });
+
+  it('refuses a bad port list, and a FALL_DETECTION cap below the general one', () => {
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_PORTS: '443,ssh' })).toThrow('WEBHOOK_ALLOWED_PORTS: "ssh" is not a port');
+    expect(() => loadConfig({ PROJECT_MAX_QUEUED_EVENTS: '100', PROJECT_MAX_QUEUED_FALL_EVENTS: '50' })).toThrow(
+      'PROJECT_MAX_QUEUED_FALL_EVENTS must be at least PROJECT_MAX_QUEUED_EVENTS',
+    );
+  });
+});

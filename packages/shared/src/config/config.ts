@@ -3,6 +3,8 @@ import { DEFAULT_PROJECT_BURST_PER_SECOND } from '../queue/project-burst-counter
 import { DEFAULT_QUEUE_PREFIX } from '../queue/queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../queue/retry-schedule';
 import { SecretCipher } from '../secrets/secret-cipher';
+import { DEFAULT_PROJECT_MAX_QUEUED_EVENTS, DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS } from '../quotas/queued-events-quota';
+import { DEFAULT_WEBHOOK_PORTS, parsePortAllowList, type PortAllowList } from '../webhooks/port-policy';
 
 /** Environment variables read by the API and the worker, with their defaults. */
 const envSchema = {
@@ -33,13 +35,23 @@ const envSchema = {
     RECORD_BACKLOG_MAX: { type: 'integer', minimum: 1_000, maximum: 100_000_000, default: 1_000_000 },
     SECRETS_ENCRYPTION_KEYS: { type: 'string', minLength: 1 },
     DELIVERY_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 3650, default: 30 },
-    METRICS_HOST: { type: 'string', default: '0.0.0.0' },
+    METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     BULL_BOARD_READ_ONLY: { type: 'boolean', default: true },
     IDEMPOTENCY_TTL: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '24h' },
     ENQUEUE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60_000, default: 3_000 },
     PROJECT_CACHE_TTL_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 5_000 },
     SECRET_ROTATION_GRACE_MS: { type: 'integer', minimum: 0, maximum: 2_592_000_000, default: 86_400_000 },
+    BULL_BOARD_SHOW_JOB_DATA: { type: 'boolean', default: false },
+    ADMIN_SESSION_TTL_MS: { type: 'integer', minimum: 10_000, maximum: 86_400_000, default: 900_000 },
+    WEBHOOK_ALLOWED_PORTS: { type: 'string', default: DEFAULT_WEBHOOK_PORTS },
+    HTTP_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 300_000, default: 10_000 },
+    HTTP_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 30_000 },
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 65_000 },
+    RATE_LIMIT_MANAGEMENT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 300 },
+    RATE_LIMIT_EVENTS_PER_SECOND: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100 },
+    PROJECT_MAX_QUEUED_EVENTS: { type: 'integer', minimum: 1, maximum: 10_000_000, default: DEFAULT_PROJECT_MAX_QUEUED_EVENTS },
+    PROJECT_MAX_QUEUED_FALL_EVENTS: { type: 'integer', minimum: 1, maximum: 10_000_000, default: DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS },
   },
 } as const;
 
@@ -80,6 +92,16 @@ interface EnvValues {
   ENQUEUE_TIMEOUT_MS: number;
   PROJECT_CACHE_TTL_MS: number;
   SECRET_ROTATION_GRACE_MS: number;
+  BULL_BOARD_SHOW_JOB_DATA: boolean;
+  ADMIN_SESSION_TTL_MS: number;
+  WEBHOOK_ALLOWED_PORTS: string;
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
+  RATE_LIMIT_MANAGEMENT_PER_MINUTE: number;
+  RATE_LIMIT_EVENTS_PER_SECOND: number;
+  PROJECT_MAX_QUEUED_EVENTS: number;
+  PROJECT_MAX_QUEUED_FALL_EVENTS: number;
 }
 
 export interface Config {
@@ -129,6 +151,23 @@ export interface Config {
   projectCacheTtlMs: number;
   /** After a rotation, how long the previous secret still signs (webhook-signature), so receivers switch with no gap. */
   secretRotationGraceMs: number;
+  /** Bull Board shows job data redacted to ids, type and project unless this is true (event data is PHI). */
+  bullBoardShowJobData: boolean;
+  /** Lifetime of the browser session cookie an admin token is exchanged for (Bull Board). */
+  adminSessionTtlMs: number;
+  /** Ports a webhook URL may use (default 443 and 1024-65535). */
+  webhookAllowedPorts: PortAllowList;
+  /** API server: time to receive a request's headers, the whole request, and how long an idle connection stays open. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  /** Management calls per minute per caller (token subject), across all API instances. */
+  rateLimitManagementPerMinute: number;
+  /** POST /events per second per project, across all API instances. */
+  rateLimitEventsPerSecond: number;
+  /** A project's queued events beyond which events are refused (429); FALL_DETECTION has its own, higher cap. */
+  projectMaxQueuedEvents: number;
+  projectMaxQueuedFallEvents: number;
 }
 
 export class ConfigError extends Error {
@@ -145,10 +184,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = values as unknown as EnvValues;
   let retrySchedule: number[];
+  let webhookAllowedPorts: PortAllowList;
   try {
     retrySchedule = parseRetrySchedule(v.RETRY_SCHEDULE);
+    webhookAllowedPorts = parsePortAllowList(v.WEBHOOK_ALLOWED_PORTS);
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
+  if (v.PROJECT_MAX_QUEUED_FALL_EVENTS < v.PROJECT_MAX_QUEUED_EVENTS) {
+    throw new ConfigError('Invalid configuration: PROJECT_MAX_QUEUED_FALL_EVENTS must be at least PROJECT_MAX_QUEUED_EVENTS (falls are refused last)');
   }
   return {
     redisUrl: v.REDIS_URL,
@@ -183,6 +227,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
     projectCacheTtlMs: v.PROJECT_CACHE_TTL_MS,
     secretRotationGraceMs: v.SECRET_ROTATION_GRACE_MS,
+    bullBoardShowJobData: v.BULL_BOARD_SHOW_JOB_DATA,
+    adminSessionTtlMs: v.ADMIN_SESSION_TTL_MS,
+    webhookAllowedPorts,
+    httpHeadersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    rateLimitManagementPerMinute: v.RATE_LIMIT_MANAGEMENT_PER_MINUTE,
+    rateLimitEventsPerSecond: v.RATE_LIMIT_EVENTS_PER_SECOND,
+    projectMaxQueuedEvents: v.PROJECT_MAX_QUEUED_EVENTS,
+    projectMaxQueuedFallEvents: v.PROJECT_MAX_QUEUED_FALL_EVENTS,
   };
 }
 

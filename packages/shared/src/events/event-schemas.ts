@@ -1,10 +1,15 @@
+import { SAFE_TEXT_PATTERN } from '../validation/safe-text';
 import { SUBSCRIBABLE_TYPES, VITAL_TYPES, WEBHOOK_TYPES, type WebhookType } from './event-types';
+
+/** Free text that is delivered to receivers: no control or bidi override characters (see safe-text.ts). */
+const text = (maxLength: number, minLength?: number) =>
+  ({ type: 'string', ...(minLength !== undefined && { minLength }), maxLength, pattern: SAFE_TEXT_PATTERN }) as const;
 
 const personFields = {
   userUUID: { type: 'string', format: 'uuid' },
-  email: { type: 'string', maxLength: 320 },
-  firstName: { type: 'string', maxLength: 200 },
-  lastName: { type: 'string', maxLength: 200 },
+  email: text(320),
+  firstName: text(200),
+  lastName: text(200),
 } as const;
 
 export const fallDetectionDataSchema = {
@@ -13,7 +18,7 @@ export const fallDetectionDataSchema = {
   required: ['userUUID', 'reasons', 'happenedAt', 'email', 'firstName', 'lastName'],
   properties: {
     ...personFields,
-    reasons: { type: 'array', items: { type: 'string', maxLength: 1000 }, maxItems: 100 },
+    reasons: { type: 'array', items: text(1000), maxItems: 100 },
     happenedAt: { type: 'string', format: 'date-time' },
   },
 } as const;
@@ -36,7 +41,7 @@ export const vitalThresholdDataSchema = {
           vitalType: { type: 'string', enum: [...VITAL_TYPES] },
           badValue: { type: 'number' },
           thresholdValue: { type: 'number' },
-          vital_id: { type: 'string', minLength: 1, maxLength: 200 },
+          vital_id: text(200, 1),
           reason: { type: ['string', 'null'], enum: ['high', 'low', null] },
         },
       },
@@ -66,7 +71,7 @@ export const internalEventEnvelopeSchema = {
   required: ['projectId', 'userUUID', 'webhookType', 'data'],
   properties: {
     projectId: PROJECT_ID_SCHEMA,
-    userUUID: { type: 'string', minLength: 1, maxLength: 200 },
+    userUUID: text(200, 1),
     webhookType: { type: 'string', enum: [...WEBHOOK_TYPES] },
     data: { type: 'object' },
   },

@@ -94,3 +94,34 @@ describe('validateInternalEvent', () => {
     });
   });
 });
+
+describe('event text refuses control and bidi override characters (hostile corpus)', () => {
+  const MESSAGE = 'must not contain control characters or bidirectional override characters';
+  it.each([
+    ['NUL, BEL and an ANSI escape', 'A\u0000\u0007\u001b[31m'],
+    ['a newline (log injection)', 'Ada\nERROR forged line'],
+    ['a tab', 'Ada\tLovelace'],
+    ['DEL', 'Ada\u007f'],
+    ['a C1 control (CSI)', 'Ada\u009b31m'],
+    ['NEL', 'Ada\u0085'],
+    ['RIGHT-TO-LEFT OVERRIDE', 'Ada\u202eecalevoL'],
+    ['LEFT-TO-RIGHT EMBEDDING', '\u202aAda'],
+    ['POP DIRECTIONAL FORMATTING', 'Ada\u202c'],
+    ['RIGHT-TO-LEFT ISOLATE', 'Ada\u2067x\u2069'],
+    ['FIRST STRONG ISOLATE', '\u2068Ada'],
+  ])('refuses %s, naming the field', (_name, value) => {
+    for (const field of ['firstName', 'lastName', 'email'] as const) {
+      expect(validateEventData('FALL_DETECTION', { ...fall, [field]: value })).toEqual({ valid: false, errors: [`data.${field} ${MESSAGE}`] });
+    }
+    expect(validateEventData('FALL_DETECTION', { ...fall, reasons: ['ok', value] })).toEqual({ valid: false, errors: [`data.reasons[1] ${MESSAGE}`] });
+    const badVital = { ...vitals, triggeredVitals: [{ ...vitals.triggeredVitals[0], vital_id: value }] };
+    expect(validateEventData('VITAL_THRESHOLD', badVital)).toEqual({ valid: false, errors: [`data.triggeredVitals[0].vital_id ${MESSAGE}`] });
+    expect(validateInternalEvent({ ...envelope('FALL_DETECTION', fall), userUUID: value })).toEqual({ valid: false, errors: [`userUUID ${MESSAGE}`] });
+  });
+
+  it('accepts ordinary international text, right-to-left names and their direction marks', () => {
+    for (const name of ['Zoë Ørsted-Łukasiewicz', 'محمد\u200f', 'דוד', '山田 太郎', "O'Brien 👩‍⚕️"]) {
+      expect(validateEventData('FALL_DETECTION', { ...fall, firstName: name, reasons: [name] }).valid).toBe(true);
+    }
+  });
+});

@@ -10,6 +10,13 @@ import { QueueUnavailableError, addConfirmed, settleBy } from './enqueue-outcome
 import { DEFAULT_PROJECT_BURST_PER_SECOND, ProjectBurstCounter } from './project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
+import {
+  DEFAULT_PROJECT_MAX_QUEUED_EVENTS,
+  DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS,
+  QueueQuotaExceededError,
+  QueuedEventsQuota,
+  forgetQueuedAfterMs,
+} from '../quotas/queued-events-quota';
 
 export class EventValidationError extends Error {
   constructor(readonly errors: string[]) {
@@ -44,6 +51,8 @@ export interface EventProducerOptions {
   projectBurstPerSecond?: number;
   /** How long an idempotency key keeps answering with its event (default 24 h). */
   idempotencyTtlMs?: number;
+  /** Per-project caps on queued events (see QueuedEventsQuota); defaults 10,000 and 20,000 for FALL_DETECTION. */
+  maxQueuedEvents?: { maxQueued: number; maxQueuedFall: number };
 }
 
 export interface Enqueued {
@@ -63,7 +72,7 @@ export interface EnqueueOptions {
 }
 
 /** Errors that are the caller's, not Redis's: they pass through unchanged. */
-const isCallerError = (error: unknown) => error instanceof IdempotencyKeyReusedError;
+const isCallerError = (error: unknown) => error instanceof IdempotencyKeyReusedError || error instanceof QueueQuotaExceededError;
 
 /**
  * The typed producer used by the API and by upstream pipelines that write to BullMQ directly.
@@ -76,6 +85,7 @@ export class EventProducer {
   private readonly retrySchedule: number[];
   private readonly bursts: ProjectBurstCounter;
   private readonly idempotency: IdempotencyStore;
+  private readonly quota: QueuedEventsQuota;
 
   constructor(options: EventProducerOptions) {
     this.retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
@@ -84,6 +94,11 @@ export class EventProducer {
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
     this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
     this.idempotency = new IdempotencyStore(() => this.queue.client, prefix, options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
+    this.quota = new QueuedEventsQuota(() => this.queue.client, prefix, {
+      maxQueued: options.maxQueuedEvents?.maxQueued ?? DEFAULT_PROJECT_MAX_QUEUED_EVENTS,
+      maxQueuedFall: options.maxQueuedEvents?.maxQueuedFall ?? DEFAULT_PROJECT_MAX_QUEUED_FALL_EVENTS,
+      forgetAfterMs: forgetQueuedAfterMs(this.retrySchedule),
+    });
   }
 
   /**
@@ -102,6 +117,8 @@ export class EventProducer {
       const claim = idempotencyKey
         ? await this.idempotency.claim(idempotencyKey, checked.projectId, eventFingerprint(checked), randomUUID())
         : { state: 'new' as const, eventId: randomUUID() };
+      // 429 beyond the project's cap (counting an event id once, so a key's retry of a pending event is no extra).
+      if (claim.state !== 'enqueued') await this.quota.reserve(checked.projectId, claim.eventId, checked.webhookType);
       // A key's repeat counts against nothing: it is the same event, most likely already queued.
       const lane = claim.state === 'new' && (await this.bursts.overShare(checked.projectId)) ? 'bulk' : 'normal';
       return { ...claim, lane } as const;
@@ -109,7 +126,9 @@ export class EventProducer {
     if (prepared.state === 'enqueued') return { eventId: prepared.eventId, lane: 'normal', replayed: true };
 
     const markEnqueued = () => (idempotencyKey ? this.idempotency.markEnqueued(idempotencyKey, prepared.eventId) : Promise.resolve());
-    await this.add(checked, prepared.eventId, prepared.lane, deadline, () => void markEnqueued().catch(() => {}));
+    await this.add(checked, prepared.eventId, prepared.lane, deadline, () => void markEnqueued().catch(() => {})).catch(
+      this.unreserve(checked.projectId, prepared.eventId),
+    );
     // Once the job is confirmed the answer is 202 whatever happens here: an unmarked key is repaired on its next use.
     if (idempotencyKey) await settleBy(markEnqueued(), Date.now() + this.enqueueTimeoutMs);
     return { eventId: prepared.eventId, lane: prepared.lane, replayed: prepared.state === 'pending' };
@@ -134,7 +153,8 @@ export class EventProducer {
     const redeliveryId = `${eventId}-redelivery-${randomUUID().slice(0, 8)}`;
     const job: DeliveryJobData = { ...original.data, redelivery: true, enqueuedAt: Date.now() };
     const options = { ...deliveryJobOptions(eventId, job.webhookType, this.retrySchedule), jobId: redeliveryId };
-    await this.withTimeout(this.queue.add(job.webhookType, job, options));
+    await this.withTimeout(this.quota.reserve(job.projectId, redeliveryId, job.webhookType));
+    await this.withTimeout(this.queue.add(job.webhookType, job, options)).catch(this.unreserve(job.projectId, redeliveryId));
     return { eventId, redeliveryId };
   }
 
@@ -172,6 +192,14 @@ export class EventProducer {
     );
   }
 
+  /** A job known not to be queued no longer counts against its project's cap (best effort; it ages out anyway). */
+  private unreserve(projectId: string, jobId: string) {
+    return (error: unknown): never => {
+      if (error instanceof QueueUnavailableError) this.quota.release(projectId, jobId).catch(() => undefined);
+      throw error;
+    };
+  }
+
   /** Redelivery's bound on Redis (BullMQ waits for Redis forever): gives up after enqueueTimeoutMs. */
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -181,6 +209,7 @@ export class EventProducer {
     try {
       return await Promise.race([work, timeout]);
     } catch (error) {
+      if (error instanceof QueueQuotaExceededError) throw error;
       throw new QueueUnavailableError(error);
     } finally {
       clearTimeout(timer);

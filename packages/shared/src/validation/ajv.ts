@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
+import { SAFE_TEXT_MESSAGE, SAFE_TEXT_PATTERN } from './safe-text';
 
 /** A strict ajv with the standard formats, so every schema in the system checks formats the same way. */
 export function createAjv(options: Options = {}): Ajv {
@@ -31,6 +32,9 @@ function describeError(error: ErrorObject, prefix: string): string {
       return `${subject} must be ${JSON.stringify(error.params.allowedValue)}`;
     case 'format':
       return `${subject} must be a valid ${String(error.params.format)}`;
+    case 'pattern':
+      if (error.params.pattern === SAFE_TEXT_PATTERN) return `${subject} ${SAFE_TEXT_MESSAGE}`;
+      return `${subject} ${error.message ?? 'is invalid'}`;
     case 'type':
       return `${subject} must be of type ${String(error.params.type)}`;
     default:

@@ -22,6 +22,17 @@ describe('forbiddenAddressReason (SSRF corpus)', () => {
     ['::ffff:10.0.0.1', 'private'], // IPv4-mapped IPv6
     ['::ffff:127.0.0.1', 'loopback'],
     ['2002:a00:1::', '6to4'],
+    ['::7f00:1', 'ipv4Compatible'], // IPv4-compatible ::127.0.0.1
+    ['::a9fe:a9fe', 'ipv4Compatible'],
+    ['64:ff9b::a00:1', 'nat64'],
+    ['64:ff9b:1::7f00:1', 'nat64'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'teredo'],
+    ['2001:db8::1', 'reserved'],
+    ['3fff::1', 'reserved'],
+    ['fec0::1', 'deprecatedSiteLocal'],
+    ['4000::1', 'nonGlobalIpv6'],
+    ['::ffff:0:a00:1', 'ipv4Translated'],
+    ['::', 'unspecified'],
   ])('refuses %s (%s)', (ip, range) => {
     expect(forbiddenAddressReason(ip, strict)).toBe(`${ip} is a ${range} address`);
   });
@@ -56,6 +67,8 @@ describe('guardedLookup', () => {
     'rebind.example.com': ['93.184.216.34', '10.0.0.7'],
     'metadata.example.com': ['169.254.169.254'],
     'v6.example.com': ['fd12::1'],
+    'compat.example.com': ['::7f00:1'],
+    'nat64.example.com': ['64:ff9b::a9fe:a9fe'],
   }));
 
   it('passes public answers through, in both callback shapes', async () => {
@@ -63,7 +76,7 @@ describe('guardedLookup', () => {
     expect((await resolve(lookup, 'hooks.example.com', true)).address).toEqual([{ address: '93.184.216.34', family: 4 }]);
   });
 
-  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com'])('refuses %s, which resolves to a non-public address', async (host) => {
+  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com', 'compat.example.com', 'nat64.example.com'])('refuses %s, which resolves to a non-public address', async (host) => {
     const { error } = await resolve(lookup, host);
     expect(error?.code).toBe('EBLOCKEDADDRESS');
     expect(error?.message).toMatch(new RegExp(`^blocked: ${host} resolves to`));

@@ -1,0 +1,1 @@
+export { managementRateLimit, ingestionRateLimit, type ApiRateLimitSettings } from './api-rate-limits';
