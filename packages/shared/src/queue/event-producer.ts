@@ -103,7 +103,9 @@ export class EventProducer {
     const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
     return this.withTimeout(
       (async () => {
-        const lane = countsAgainstShare && (await this.bursts.overShare(event.projectId)) ? 'bulk' : 'normal';
+        // Counted in the second of its enqueuedAt, so the lane follows from the job's own data.
+        const overShare = countsAgainstShare && (await this.bursts.overShare(event.projectId, job.enqueuedAt));
+        const lane = overShare ? 'bulk' : 'normal';
         await this.queue.add(event.webhookType, job, deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane));
         return { eventId, lane };
       })(),
