@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
 import { SecretCipher, projectsCollection } from '@novee/shared';
 import { spawnUntilReady, stopProcess, type RunningProcess } from './child-process';
@@ -18,6 +19,8 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** Pipe the processes' logs to ours. */
   showLogs?: boolean;
+  /** Called with every line the API and worker processes write (their JSON log lines). */
+  onLogLine?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -56,7 +59,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       SECRETS_ENCRYPTION_KEYS: options.secretsEncryptionKeys,
       ...options.env,
     };
-    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) }, /"message":"api listening"/, options.showLogs);
+    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) }, /"message":"api listening"/, options);
     stops.push(() => stopProcess(api.child));
     const apiUrl = (JSON.parse(api.match.input!) as { url: string }).url;
     let workerMetricsPort = options.ports?.workerMetrics ?? 0;
@@ -67,7 +70,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env,
       async startWorker(extraEnv = {}) {
         const metricsPort = workerMetricsPort ? String(workerMetricsPort++) : '0';
-        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options.showLogs, WORKER_NODE_ARGS);
+        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options, WORKER_NODE_ARGS);
         const stopWorker = () => stopProcess(worker.child);
         stops.push(stopWorker);
         return stopWorker;
@@ -103,12 +106,24 @@ async function keep<T extends { stop(): Promise<void> }>(stops: Array<() => Prom
 /** Extra node flags for worker processes, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
 const WORKER_NODE_ARGS = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-async function startNode(script: string, env: NodeJS.ProcessEnv, ready: RegExp, showLogs = false, nodeArgs: string[] = []): Promise<RunningProcess> {
+async function startNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  { showLogs = false, onLogLine }: Pick<LocalStackOptions, 'showLogs' | 'onLogLine'>,
+  nodeArgs: string[] = [],
+): Promise<RunningProcess> {
   const running = await spawnUntilReady(process.execPath, [...nodeArgs, join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
+  if (onLogLine) {
+    onLogLine(running.match.input!);
+    for (const stream of [running.child.stdout, running.child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', onLogLine);
+    }
+  }
   if (showLogs) {
     running.child.stdout?.pipe(process.stdout);
     running.child.stderr?.pipe(process.stderr);
-  } else {
+  } else if (!onLogLine) {
     running.child.stdout?.resume();
     running.child.stderr?.resume();
   }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import { UnauthorizedError, auth, requiredScopes } from 'express-oauth2-jwt-bearer';
-import { serviceUnavailable } from '../http/http-error';
+import { InsufficientScopeError, UnauthorizedError, auth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import { HttpError, serviceUnavailable } from '../http/http-error';
 
 export interface BearerAuthOptions {
   /** The Auth0 tenant, e.g. https://novee.eu.auth0.com/ (discovery and JWKS are fetched from it). */
@@ -33,8 +33,19 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
     });
 }
 
-/** 403 unless the token carries every scope named. */
-export const requireScopes = (scopes: string): RequestHandler => requiredScopes(scopes);
+/**
+ * 403 unless the token carries every scope named; the message names them (the library's says only
+ * "Insufficient Scope" or "Missing 'scope' claim"), and its WWW-Authenticate header (RFC 6750) is kept.
+ */
+export function requireScopes(scopes: string): RequestHandler {
+  const check = requiredScopes(scopes);
+  return (req, res, next) =>
+    check(req, res, (error?: unknown) => {
+      if (!(error instanceof InsufficientScopeError)) return next(error);
+      const headers = error.headers as Record<string, string>;
+      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(' and ')}`, headers));
+    });
+}
 
 /** The caller's identity (`sub`), set by bearerAuth. */
 export function callerSubject(req: Request): string {

@@ -43,7 +43,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const httpError = toHttpError(error);
     if (httpError.statusCode >= 500) {
-      logger.error('request failed', { method: req.method, path: req.path, statusCode: httpError.statusCode, error });
+      logger.error('request failed', {
+        method: req.method,
+        path: req.path,
+        statusCode: httpError.statusCode,
+        requestId: res.locals.requestId,
+        error,
+      });
     }
     res.set(httpError.headers).status(httpError.statusCode).json(errorBody(httpError.statusCode, httpError.message));
   };

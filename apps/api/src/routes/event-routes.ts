@@ -22,6 +22,7 @@ export function eventRoutes(producer: EventProducer, enqueued: Counter<'type' | 
     try {
       const { eventId, lane } = await producer.enqueue(req.body as DeviceEvent, { eventId: idempotencyKey });
       enqueued.inc({ type: (req.body as DeviceEvent).webhookType, lane });
+      res.locals.eventId = eventId;
       res.status(202).json({ eventId });
     } catch (error) {
       if (error instanceof EventValidationError) throw badRequest(error.errors.join('; '));

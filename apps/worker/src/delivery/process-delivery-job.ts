@@ -86,7 +86,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       openedUntil = await admission.finish(result?.ok === true);
     }
     if (openedUntil) {
-      deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(openedUntil).toISOString() });
+      deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(openedUntil).toISOString() });
     }
 
     if (result.ok) {
