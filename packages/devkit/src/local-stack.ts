@@ -25,6 +25,13 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
+  /** The API's Prometheus endpoint, and each started worker's. */
+  apiMetricsUrl: string;
+  workerMetricsUrls: string[];
+  redisUrl: string;
+  mongodbUrl: string;
+  /** What serves Redis and MongoDB, for people reading the local run's banner. */
+  describes: { redis: string; mongodb: string };
   issuer: LocalTokenIssuer;
   env: NodeJS.ProcessEnv;
   /** Start one more worker process; returns a function that stops it (SIGTERM). */
@@ -43,8 +50,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const fn of stops.reverse()) await fn().catch(() => undefined);
   };
   try {
-    const redisUrl = process.env.REDIS_URL ?? (await keep(stops, startRedisServer({ dataDir: options.dataDir && join(options.dataDir, 'redis') }))).url;
-    const mongoUrl = process.env.MONGODB_URL ?? (await keep(stops, startMongoJavaServer(options.dataDir ? { h2File: join(options.dataDir, 'mongo.h2') } : {}))).url;
+    const redis = process.env.REDIS_URL
+      ? { url: process.env.REDIS_URL, description: 'REDIS_URL' }
+      : await keep(stops, startRedisServer({ dataDir: options.dataDir && join(options.dataDir, 'redis') }));
+    const h2File = options.dataDir && join(options.dataDir, 'mongo.h2');
+    const mongo = process.env.MONGODB_URL
+      ? { url: process.env.MONGODB_URL, description: 'MONGODB_URL' }
+      : {
+          ...(await keep(stops, startMongoJavaServer(h2File ? { h2File } : {}))),
+          description: `mongo-java-server (${h2File ? `data in ${h2File}` : 'in memory'})`,
+        };
+    const redisUrl = redis.url;
+    const mongoUrl = mongo.url;
     const issuer = await LocalTokenIssuer.start({ audience: LOCAL_AUDIENCE, port: options.ports?.issuer ?? 0 });
     stops.push(() => issuer.stop());
     const env: NodeJS.ProcessEnv = {
@@ -61,16 +78,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) }, /"message":"api listening"/, options);
     stops.push(() => stopProcess(api.child));
-    const apiUrl = (JSON.parse(api.match.input!) as { url: string }).url;
+    const { url: apiUrl, metricsUrl: apiMetricsUrl } = JSON.parse(api.match.input!) as { url: string; metricsUrl: string };
     let workerMetricsPort = options.ports?.workerMetrics ?? 0;
+    const workerMetricsUrls: string[] = [];
 
     return {
       apiUrl,
+      apiMetricsUrl,
+      workerMetricsUrls,
+      redisUrl,
+      mongodbUrl: mongoUrl,
+      describes: { redis: redis.description, mongodb: mongo.description },
       issuer,
       env,
       async startWorker(extraEnv = {}) {
         const metricsPort = workerMetricsPort ? String(workerMetricsPort++) : '0';
         const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options, WORKER_NODE_ARGS);
+        workerMetricsUrls.push((JSON.parse(worker.match.input!) as { metricsUrl: string }).metricsUrl);
         const stopWorker = () => stopProcess(worker.child);
         stops.push(stopWorker);
         return stopWorker;
