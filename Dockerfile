@@ -9,7 +9,7 @@ COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY bench/package.json bench/
 # The image already runs Node 24, so the `node` devDependency's install script is not needed.
-RUN npm install --no-audit --no-fund --ignore-scripts
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY packages/verify packages/verify
 COPY packages/shared packages/shared
 COPY apps/api apps/api

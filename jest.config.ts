@@ -26,6 +26,9 @@ const shared: Config = {
 const config: Config = {
   // Integration hooks start real servers; timeouts inside the tests are what bound them.
   testTimeout: 60_000,
+  // Logs only for failing test files; 'summary' is the rest of jest's default output.
+  reporters: ['<rootDir>/test/jest/console-on-failure-reporter.js', 'summary'],
+  verbose: false, // jest turns it on for a single test file, which prints logs as they come
   projects: [
     {
       ...shared,

@@ -101,7 +101,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info('api listening', { url, allowHttpLoopbackWebhooks: config.allowHttpLoopbackWebhooks });
+  logger.info('api listening', { url, metricsUrl: metricsServer.url, allowHttpLoopbackWebhooks: config.allowHttpLoopbackWebhooks });
 
   return {
     app,

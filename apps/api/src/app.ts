@@ -5,7 +5,9 @@ import type { Registry } from 'prom-client';
 import type { EventProducer, Logger, SecretCipher, WebhookUrlPolicy } from '@novee/shared';
 import { bearerAuth, type BearerAuthOptions } from './auth/bearer-auth';
 import type { TestEventSender } from './events/test-event-sender';
+import { accessLog } from './http/access-log';
 import { errorHandler } from './http/error-handler';
+import { requestId } from './http/request-id';
 import { enqueuedEventsCounter } from './metrics/event-metrics';
 import { httpMetrics } from './metrics/http-metrics';
 import { notFound } from './http/http-error';
@@ -56,6 +58,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestId());
+  app.use(accessLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
 
   // Hardening (security headers, 405, the board's own sign-in, rate limits, JSON only, no-store): kept together.

@@ -128,7 +128,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   });
   await recordWriter.start();
   const metricsServer = await startMetricsServer(registry, config.metricsHost, config.metricsPort);
-  logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE });
+  logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE, metricsUrl: metricsServer.url });
 
   return {
     worker,

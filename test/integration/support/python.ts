@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReceivedWebhook } from '@novee/devkit';
 
-/** The virtualenv made by `npm run setup:python` (.ci/run does it): Flask, FastAPI, uvicorn, standardwebhooks. */
+/** The virtualenv made on the suite's first run (global-setup.ts) or by `npm run setup:python`: Flask, FastAPI, uvicorn, standardwebhooks. */
 export const PYTHON = join(__dirname, '../../../.local/python/bin/python');
 
 export function requirePython(): string {

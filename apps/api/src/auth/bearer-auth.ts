@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { InvalidRequestError, UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
+import { InsufficientScopeError, InvalidRequestError, UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
 import { HttpError, serviceUnavailable } from '../http/http-error';
 
 export interface BearerAuthOptions {
@@ -53,11 +53,30 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
   };
 }
 
-/** 403 unless the token carries every scope named. */
-export const requireScopes = (scopes: string): RequestHandler => requiredScopes(scopes);
+/**
+ * 403 unless the token carries every scope named; the message names them (the library's says only
+ * "Insufficient Scope" or "Missing 'scope' claim"), and its WWW-Authenticate header (RFC 6750) is kept.
+ */
+export function requireScopes(scopes: string): RequestHandler {
+  const check = requiredScopes(scopes);
+  return (req, res, next) =>
+    check(req, res, (error?: unknown) => {
+      if (!(error instanceof InsufficientScopeError)) return next(error);
+      const headers = error.headers as Record<string, string>;
+      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(' and ')}`, headers));
+    });
+}
 
-/** 403 unless the token carries at least one of the scopes named. */
-export const requireAnyScope = (scopes: string): RequestHandler => scopeIncludesAny(scopes);
+/** 403 unless the token carries at least one of the scopes named; the message names them. */
+export function requireAnyScope(scopes: string): RequestHandler {
+  const check = scopeIncludesAny(scopes);
+  return (req, res, next) =>
+    check(req, res, (error?: unknown) => {
+      if (!(error instanceof InsufficientScopeError)) return next(error);
+      const headers = error.headers as Record<string, string>;
+      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(' or ')}`, headers));
+    });
+}
 
 /** Whether the (already validated) token carries `scope`. */
 export function hasScope(req: Request, scope: string): boolean {

@@ -79,9 +79,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const httpError = toHttpError(error);
     if (httpError.statusCode >= 500) {
-      logger.error('request failed', { method: req.method, path: req.path, statusCode: httpError.statusCode, error });
+      logger.error('request failed', {
+        method: req.method,
+        path: req.path,
+        statusCode: httpError.statusCode,
+        requestId: res.locals.requestId,
+        error,
+      });
     } else if ((error as StatusCarrier | null)?.type === 'request.aborted') {
-      logger.debug('client aborted the request', { method: req.method, path: req.path });
+      logger.debug('client aborted the request', { method: req.method, path: req.path, requestId: res.locals.requestId });
     }
     if (res.headersSent) return void res.end();
     res.set(httpError.headers).status(httpError.statusCode).json(errorBody(httpError.statusCode, httpError.message));

@@ -50,6 +50,35 @@ const vitalEvent = {
   data: { ...person, triggeredVitals: [{ vitalType: 'heartrate', badValue: 182, thresholdValue: 150, vital_id: 'v-1', reason: 'high' }] },
 };
 
+/** One outgoing webhook: the body is the event's `data`, signed; any 2xx answer means delivered. */
+function webhook(operationId: string, summary: string, schema: object, example: unknown) {
+  const header = (name: string, description: string, pattern?: string) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string', ...(pattern && { pattern }) },
+  });
+  return {
+    post: {
+      operationId,
+      summary,
+      security: [],
+      parameters: [
+        header('X-Timestamp', 'Unix time in ms when this attempt was signed', '^[0-9]+$'),
+        header('X-Signature', 'Lowercase hex HMAC-SHA256 with the secret over "{X-Timestamp}.{body}"', '^[0-9a-f]{64}$'),
+        header('X-Event-Id', 'The same on every attempt and redelivery: de-duplicate on it'),
+        header('X-Event-Type', 'FALL_DETECTION, VITAL_THRESHOLD or TEST'),
+      ],
+      requestBody: { required: true, content: json(schema, example) },
+      responses: {
+        200: { description: 'Delivered (any 2xx)' },
+        401: { description: 'Signature rejected (any non-2xx, or no answer in time): the attempt failed and is retried' },
+      },
+    },
+  };
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -59,7 +88,10 @@ export const openApiDocument = {
       'Register a webhook per project and receive FALL_DETECTION and VITAL_THRESHOLD events, signed with HMAC-SHA256 ' +
       '(X-Timestamp, X-Signature over "{timestamp}.{body}"), and with Standard Webhooks headers (webhook-id, ' +
       'webhook-timestamp, webhook-signature). Pipelines post events to /events. Receivers: docs/receiving-webhooks.md.',
+    license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
   },
+  // Relative: the API is wherever this document is served from.
+  servers: [{ url: '/', description: 'This API' }],
   components: {
     securitySchemes: { auth0: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Auth0 access token' } },
     schemas: {
@@ -146,9 +178,16 @@ export const openApiDocument = {
     },
   },
   security: [{ auth0: [] }],
+  // What we POST to a registered URL (OpenAPI 3.1 webhooks), so receivers can be generated from this document too.
+  webhooks: {
+    FALL_DETECTION: webhook('receiveFallDetection', 'A patient fell', ref('FallDetectionData'), fallEvent.data),
+    VITAL_THRESHOLD: webhook('receiveVitalThreshold', 'A vital sign crossed its threshold', ref('VitalThresholdData'), vitalEvent.data),
+    TEST: webhook('receiveTestEvent', 'Sent by POST /webhooks/test/project/{projectId}', ref('TestData'), { test: 'test' }),
+  },
   paths: {
     '/webhooks/register': {
       post: {
+        operationId: 'registerWebhook',
         summary: 'Register the project’s webhook (one per project)',
         requestBody: { required: true, content: json(ref('RegisterWebhookRequest'), { projectId: 'proj-1', url: registration.url, types: ['FALL_DETECTION'] }) },
         responses: {
@@ -164,6 +203,7 @@ export const openApiDocument = {
     },
     '/webhooks': {
       patch: {
+        operationId: 'updateWebhook',
         summary: 'Change the URL and/or types',
         requestBody: { required: true, content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }) },
         responses: {
@@ -179,10 +219,12 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}': {
       parameters: [projectIdParam],
       get: {
+        operationId: 'getWebhook',
         summary: 'The project’s webhook (no secret)',
         responses: { 200: { description: 'The registration', content: json(ref('Registration'), registration) }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
       },
       delete: {
+        operationId: 'deleteWebhook',
         summary: 'Remove the project’s webhook',
         responses: { 204: { description: 'Removed' }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
       },
@@ -190,6 +232,7 @@ export const openApiDocument = {
     '/webhooks/test/project/{projectId}': {
       parameters: [projectIdParam],
       post: {
+        operationId: 'sendTestEvent',
         summary: 'Send {"test":"test"} through the queue and worker',
         responses: {
           200: { description: 'The first attempt finished', content: json(ref('TestOutcome'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', delivered: true, statusCode: 200, durationMs: 42 }) },
@@ -204,6 +247,7 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}/secret/rotate': {
       parameters: [projectIdParam],
       post: {
+        operationId: 'rotateWebhookSecret',
         summary: 'Replace the signing secret; the new one is shown only here',
         description:
           'X-Signature uses the new secret at once. Until expiresAt (SECRET_ROTATION_GRACE_MS, default 24 h) webhook-signature ' +
@@ -229,6 +273,7 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}/deliveries': {
       parameters: [projectIdParam],
       get: {
+        operationId: 'listDeliveries',
         summary: 'Delivery attempts, newest first',
         parameters: [
           { name: 'status', in: 'query', schema: { type: 'string', enum: ['delivered', 'failed', 'rejected'] } },
@@ -255,6 +300,7 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}/deliveries/{eventId}/redeliver': {
       parameters: [projectIdParam, { name: 'eventId', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'redeliverEvent',
         summary: 'Send an event again (same X-Event-Id)',
         responses: {
           202: { description: 'Queued', content: json(ref('Redelivery'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', redeliveryId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09-redelivery-1a2b3c4d' }) },
@@ -268,6 +314,7 @@ export const openApiDocument = {
     },
     '/events': {
       post: {
+        operationId: 'ingestEvent',
         summary: 'Ingest a FALL_DETECTION or VITAL_THRESHOLD event (scope events:write for member projects, events:write:any for any)',
         description:
           'Checked in this order: token (401), scope (403), Idempotency-Key format (400), event (400), project exists (404), ' +
@@ -317,10 +364,11 @@ export const openApiDocument = {
         },
       },
     },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
-    '/healthz': { get: { summary: 'The process is up', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } } } },
+    '/openapi.json': { get: { operationId: 'getOpenApiDocument', summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+    '/healthz': { get: { operationId: 'getHealth', summary: 'The process is up', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } } } },
     '/readyz': {
       get: {
+        operationId: 'getReadiness',
         summary: 'Redis and MongoDB answer',
         security: [],
         responses: {

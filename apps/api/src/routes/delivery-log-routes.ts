@@ -46,6 +46,7 @@ export function deliveryLogRoutes({ deliveries, registrations, producer, memberP
     }
     const redelivery = await producer.redeliver(eventId);
     if (!redelivery) throw new HttpError(410, `Event ${eventId} is no longer retained for redelivery`);
+    res.locals.eventId = eventId;
     res.status(202).json(redelivery);
   });
 

@@ -51,6 +51,7 @@ export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRo
       const { eventId, lane, replayed } = await producer.enqueue(event, { idempotencyKey });
       if (replayed) res.set('Idempotent-Replayed', 'true');
       else enqueued.inc({ type: event.webhookType, lane });
+      res.locals.eventId = eventId; // for the access log
       res.status(202).json({ eventId });
     } catch (error) {
       if (error instanceof IdempotencyKeyReusedError) throw new HttpError(422, error.message);

@@ -9,6 +9,7 @@ import {
 } from '@novee/shared';
 import { callerSubject } from '../auth/bearer-auth';
 import type { TestEventSender } from '../events/test-event-sender';
+import { noteProject } from '../http/access-log';
 import { badRequest } from '../http/http-error';
 import { validateBody } from '../http/validate-body';
 import type { ProjectAccess } from '../projects/project-access';
@@ -23,6 +24,7 @@ export function pathProjectOfMember(projects: ProjectAccess) {
     if (typeof projectId !== 'string' || !isProjectId(projectId)) {
       throw badRequest('projectId must be 1-128 letters, digits or ._:-');
     }
+    noteProject(req.res!, projectId);
     await projects.assertMember(projectId, callerSubject(req));
     return projectId;
   };
@@ -85,6 +87,7 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
     const projectId = await memberProjectId(req);
     await registrations.get(projectId); // 404 when there is nothing to test
     const outcome = await testEvents.send(projectId);
+    res.locals.eventId = outcome.eventId;
     if (!outcome.finished) return res.status(202).json({ eventId: outcome.eventId });
     const { finished: _finished, ...report } = outcome;
     res.status(200).json(report);

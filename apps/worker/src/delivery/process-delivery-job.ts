@@ -114,9 +114,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       circuit = await admission.finish(result?.ok === true);
     }
     if (circuit?.change === 'opened') {
-      deps.logger.warn('circuit opened for endpoint', { projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
+      deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
     } else if (circuit?.change === 'closed') {
-      deps.logger.info('circuit closed for endpoint: it answers again', { projectId, urlHost });
+      deps.logger.info('circuit closed for endpoint: it answers again', { eventId, projectId, urlHost });
     }
 
     if (result.ok) {

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     await stack.addProject(DEMO_PROJECT, [DEV_SUBJECT]);
     if (smoke) return await runSmoke(stack, receiver);
 
-    printHowTo(stack.apiUrl, stack.issuer.issuer, receiver.url('/demo'));
+    printHowTo(stack, receiver.url('/demo'), await existingRegistration(stack));
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
@@ -87,24 +87,46 @@ async function runSmoke(stack: LocalStack, receiver: WebhookReceiver): Promise<n
   return verified && hook!.rawBody === '{"test":"test"}' ? 0 : 1;
 }
 
-function printHowTo(apiUrl: string, issuerUrl: string, receiverUrl: string): void {
+/** The demo project's webhook from an earlier run (data is kept in .local/), if there is one. */
+async function existingRegistration(stack: LocalStack): Promise<{ url: string } | undefined> {
+  const token = await stack.issuer.issueToken({ sub: DEV_SUBJECT });
+  const res = await fetch(`${stack.apiUrl}/webhooks/project/${DEMO_PROJECT}`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status === 200 ? ((await res.json()) as { url: string }) : undefined;
+}
+
+function printHowTo(stack: LocalStack, receiverUrl: string, registered: { url: string } | undefined): void {
+  const { apiUrl } = stack;
+  const issuerUrl = stack.issuer.issuer;
+  const auth = '-H "authorization: Bearer $TOKEN"';
+  const register = `curl -s -X POST ${apiUrl}/webhooks/register ${auth} -H 'content-type: application/json' \\
+     -d '{"projectId":"${DEMO_PROJECT}","url":"${receiverUrl}","types":["FALL_DETECTION","VITAL_THRESHOLD"]}'`;
+  const step2 = registered
+    ? `2. Project "${DEMO_PROJECT}" already has a webhook (${registered.url}) from an earlier run, so registering again
+   answers 409 "Webhook has already been registered previously". Either get a new secret for it:
+   curl -s -X POST ${apiUrl}/webhooks/project/${DEMO_PROJECT}/secret/rotate ${auth}
+   or delete it and register again (loopback http is allowed in this local run only):
+   curl -s -X DELETE ${apiUrl}/webhooks/project/${DEMO_PROJECT} ${auth}
+   ${register}`
+    : `2. Register a webhook (loopback http is allowed in this local run only); keep the secret it returns:
+   ${register}`;
   console.log(`
 Novee webhooks is running locally (Ctrl-C stops everything).
-  API:            ${apiUrl}   (Swagger UI: ${apiUrl}/docs)
+  API:            ${apiUrl}   (Swagger UI: ${apiUrl}/docs, OpenAPI: ${apiUrl}/openapi.json)
   token issuer:   ${issuerUrl}
   demo receiver:  ${receiverUrl}   (prints every webhook it gets)
   demo project:   "${DEMO_PROJECT}", member "${DEV_SUBJECT}"
-  metrics:        http://127.0.0.1:9464/metrics (API), http://127.0.0.1:9465/metrics (worker)
+  metrics:        ${stack.apiMetricsUrl} (API), ${stack.workerMetricsUrls.join(', ')} (worker)
+  Redis:          ${stack.redisUrl}   (${stack.describes.redis})
+  MongoDB:        ${stack.mongodbUrl}   (${stack.describes.mongodb}, database ${stack.env.MONGODB_DB ?? 'novee_webhooks'})
 
 1. Get an access token (add "scope":"events:write" to post events):
    TOKEN=$(curl -s -X POST ${issuerUrl}oauth/token -H 'content-type: application/json' \\
      -d '{"sub":"${DEV_SUBJECT}","scope":"events:write"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
-2. Register a webhook (loopback http is allowed in this local run only); keep the secret it returns:
-   curl -s -X POST ${apiUrl}/webhooks/register -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-     -d '{"projectId":"${DEMO_PROJECT}","url":"${receiverUrl}","types":["FALL_DETECTION","VITAL_THRESHOLD"]}'
+${step2}
 3. Send a TEST event through the queue and worker:
-   curl -s -X POST ${apiUrl}/webhooks/test/project/${DEMO_PROJECT} -H "authorization: Bearer $TOKEN"
-Other projects: npm run cli -- project:create --id P --member SUB  (with MONGODB_URL set to this run's MongoDB)
+   curl -s -X POST ${apiUrl}/webhooks/test/project/${DEMO_PROJECT} ${auth}
+Another project, with you as its member (in a second terminal, while this runs):
+   MONGODB_URL=${stack.mongodbUrl} MONGODB_DB=${stack.env.MONGODB_DB ?? 'novee_webhooks'} npm run cli -- project:create --id my-project --member '${DEV_SUBJECT}'
 `);
 }
 

@@ -111,6 +111,9 @@ export class EventProducer {
     const checked = checkDeviceEvent(event);
     if (idempotencyKey !== undefined) IdempotencyStore.assertValidKey(idempotencyKey);
     const deadline = Date.now() + this.enqueueTimeoutMs;
+    // The event counts against its project's share in the second of its enqueuedAt, so the lane follows from the
+    // job's own data.
+    const enqueuedAt = Date.now();
 
     // Nothing is added before this step is over, so a failure or timeout here is an exact "not enqueued".
     const prepared = await this.beforeAdd(deadline, async () => {
@@ -120,13 +123,13 @@ export class EventProducer {
       // 429 beyond the project's cap (counting an event id once, so a key's retry of a pending event is no extra).
       if (claim.state !== 'enqueued') await this.quota.reserve(checked.projectId, claim.eventId, checked.webhookType);
       // A key's repeat counts against nothing: it is the same event, most likely already queued.
-      const lane = claim.state === 'new' && (await this.bursts.overShare(checked.projectId)) ? 'bulk' : 'normal';
+      const lane = claim.state === 'new' && (await this.bursts.overShare(checked.projectId, enqueuedAt)) ? 'bulk' : 'normal';
       return { ...claim, lane } as const;
     });
     if (prepared.state === 'enqueued') return { eventId: prepared.eventId, lane: 'normal', replayed: true };
 
     const markEnqueued = () => (idempotencyKey ? this.idempotency.markEnqueued(idempotencyKey, prepared.eventId) : Promise.resolve());
-    await this.add(checked, prepared.eventId, prepared.lane, deadline, () => void markEnqueued().catch(() => {})).catch(
+    await this.add(checked, prepared.eventId, prepared.lane, deadline, enqueuedAt, () => void markEnqueued().catch(() => {})).catch(
       this.unreserve(checked.projectId, prepared.eventId),
     );
     // Once the job is confirmed the answer is 202 whatever happens here: an unmarked key is repaired on its next use.
@@ -139,7 +142,7 @@ export class EventProducer {
     const deadline = Date.now() + this.enqueueTimeoutMs;
     const eventId = randomUUID();
     await this.beforeAdd(deadline, () => Promise.resolve());
-    await this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } }, eventId, 'normal', deadline);
+    await this.add({ projectId, userUUID: 'test', webhookType: 'TEST', data: { test: 'test' } }, eventId, 'normal', deadline, Date.now());
     return { eventId, lane: 'normal', replayed: false };
   }
 
@@ -180,8 +183,15 @@ export class EventProducer {
   }
 
   /** Add the job (job id = event id) and confirm it is in the queue; see addConfirmed for the outcomes. */
-  private async add(event: InternalEvent, eventId: string, lane: 'normal' | 'bulk', deadline: number, onLateSuccess?: () => void): Promise<void> {
-    const job: DeliveryJobData = { ...event, eventId, enqueuedAt: Date.now() };
+  private async add(
+    event: InternalEvent,
+    eventId: string,
+    lane: 'normal' | 'bulk',
+    deadline: number,
+    enqueuedAt: number,
+    onLateSuccess?: () => void,
+  ): Promise<void> {
+    const job: DeliveryJobData = { ...event, eventId, enqueuedAt };
     const options = deliveryJobOptions(eventId, event.webhookType, this.retrySchedule, lane);
     await addConfirmed(
       () => this.queue.add(event.webhookType, job, options),

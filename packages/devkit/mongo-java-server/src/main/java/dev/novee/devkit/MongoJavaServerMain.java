@@ -24,7 +24,8 @@ public final class MongoJavaServerMain {
       }
     }
     MongoBackend backend = h2File == null ? new MemoryBackend() : new H2Backend(h2File);
-    // Report MongoDB 5.0 (wire version 13): the Node.js driver 7 refuses servers older than 4.4.
+    // The newest version it can play: buildInfo says 5.0.0, but mongo-java-server's own table maps MONGO_5_0 to
+    // wire version 8 (real MongoDB 5.0 is 13), below the 9 that mongodb driver 7 requires: hence driver 6.
     backend.version(ServerVersion.MONGO_5_0);
     MongoServer server = new MongoServer(backend);
     server.bind("127.0.0.1", port);
