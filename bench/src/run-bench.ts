@@ -152,7 +152,7 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
   return rate;
 }
 
-const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, async () => undefined);
+const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, () => Promise.resolve(undefined));
 
 /** A BullMQ worker whose jobs (an event's payload) only POST through the worker's HttpSender: BullMQ + got at their barest. */
 const bullmqPlusSender = (redisUrl: string, receiverUrl: string) =>
@@ -268,10 +268,10 @@ type PathFilter = { path: string } | { prefix: string };
 
 async function stats(receiverUrl: string, filter: PathFilter, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
   return new Promise((resolve, reject) => {
-    request(`${receiverUrl}/stats?${new URLSearchParams(filter)}`, { agent }, (res) => {
+    request(`${receiverUrl}/stats?${new URLSearchParams(filter).toString()}`, { agent }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve(JSON.parse(text)));
+      res.on('end', () => resolve(JSON.parse(text) as { count: number; p50: number; p99: number }));
     }).on('error', reject).end();
   });
 }

@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Queue } from 'bullmq';
 import { requireScopes } from '../auth/bearer-auth';
 
@@ -14,6 +14,7 @@ export function adminRoutes(queue: Queue, options: { readOnly: boolean }): Route
   board.setBasePath(BASE_PATH);
   createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: options.readOnly })], serverAdapter: board });
   const router = Router();
-  router.use(BASE_PATH, requireScopes(ADMIN_SCOPE), board.getRouter());
+  // @bull-board/express types its router as any.
+  router.use(BASE_PATH, requireScopes(ADMIN_SCOPE), board.getRouter() as RequestHandler);
   return router;
 }

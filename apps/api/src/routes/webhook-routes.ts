@@ -30,6 +30,10 @@ export function pathProjectOfMember(projects: ProjectAccess) {
   };
 }
 
+/** Bodies as validateBody has checked them against registerWebhookSchema and updateWebhookSchema. */
+type RegisterBody = Parameters<RegistrationStore['register']>[0];
+type UpdateBody = { projectId: string } & Parameters<RegistrationStore['update']>[1];
+
 export interface WebhookRoutesDeps {
   projects: ProjectAccess;
   registrations: RegistrationStore;
@@ -50,14 +54,14 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
   const memberProjectId = pathProjectOfMember(projects);
 
   router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
-    const { projectId, url, types } = req.body;
+    const { projectId, url, types } = req.body as RegisterBody;
     await checkUrl(url);
     await projects.assertMember(projectId, callerSubject(req));
     res.status(201).json(await registrations.register({ projectId, url, types }));
   });
 
   router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
-    const { projectId, url, types } = req.body;
+    const { projectId, url, types } = req.body as UpdateBody;
     await checkUrl(url);
     await projects.assertMember(projectId, callerSubject(req));
     res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));

@@ -31,5 +31,5 @@ export function validateInternalEvent(event: unknown): ValidationResult<Internal
   if ('userUUID' in dataResult.value && dataResult.value.userUUID !== userUUID) {
     return { valid: false, errors: ['userUUID must equal data.userUUID'] };
   }
-  return { valid: true, value: event as InternalEvent };
+  return { valid: true, value: event };
 }
