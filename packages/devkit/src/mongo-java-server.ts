@@ -3,7 +3,7 @@ import { ensureLocalServicesBuilt, mongoLauncherClasses, mongoLauncherLib } from
 
 export interface LocalMongo {
   url: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**

@@ -8,7 +8,7 @@ export interface LocalRedis {
   url: string;
   /** Which redis-server runs, e.g. `Redis 7.0.15 (redis-server on PATH: /usr/bin/redis-server)`. */
   description: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface RedisServerBinary {
