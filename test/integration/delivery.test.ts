@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -70,7 +71,7 @@ describe('delivery', () => {
       expect(accepted.body.eventId).toMatch(/^[0-9a-f-]{36}$/);
       expect((await postEvent(vital)).status).toBe(202);
 
-      await eventually(async () => docs.results.length >= 2);
+      await eventually(() => docs.results.length >= 2);
       for (const result of docs.results) {
         expect(result).toMatchObject({ docsOk: true, rawOk: true });
       }
@@ -279,6 +280,6 @@ describe('Idempotency-Key', () => {
       body: JSON.stringify(fallDetection('proj-1')),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toBe('Idempotency-Key header must be a UUID');
+    expect(((await res.json()) as { message: string }).message).toBe('Idempotency-Key header must be a UUID');
   });
 });

@@ -50,7 +50,7 @@ const call = (method: string, path: string, { token, body, headers = {} }: { tok
 
 /** The API's access-log line for the request with this id (it is written once the response is sent). */
 const accessLine = (requestId: string) =>
-  eventually(async () => lines.find((line) => line.service === 'api' && line.message === 'request' && line.requestId === requestId));
+  eventually(() => lines.find((line) => line.service === 'api' && line.message === 'request' && line.requestId === requestId));
 
 it('one JSON access-log line per request, with the request id the caller sent, returned in X-Request-Id', async () => {
   const res = await call('POST', '/webhooks/register', {
@@ -125,7 +125,7 @@ it("POST /events: the access line carries the event id, and so does every worker
   expect(await accessLine(res.headers.get('x-request-id')!)).toMatchObject({ status: 202, projectId: 'logged', eventId });
 
   await receiver.waitFor(1, { path: '/logged' });
-  const workerLine = await eventually(async () =>
+  const workerLine = await eventually(() =>
     lines.find((line) => line.service === 'worker' && line.message === 'delivery attempt' && line.eventId === eventId),
   );
   expect(workerLine).toMatchObject({ projectId: 'logged', status: 'delivered', webhookType: 'FALL_DETECTION' });

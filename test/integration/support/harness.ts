@@ -14,7 +14,44 @@ import { startWorker, type RunningWorker } from '@novee/worker';
 
 export const AUDIENCE = 'https://api.novee.test';
 
-export interface ApiResponse<T = any> {
+/** A delivery attempt as GET /webhooks/project/:projectId/deliveries lists it. */
+export interface DeliveryItem {
+  id: string;
+  eventId: string;
+  webhookType: string;
+  attempt: number;
+  status: string;
+  statusCode?: number;
+  error?: string;
+  durationMs?: number;
+  urlHost?: string;
+  final?: boolean;
+  redelivery?: boolean;
+  createdAt: string;
+}
+
+/**
+ * The fields the API's JSON answers carry (see its OpenAPI document), together: each test reads the ones its
+ * call returns and checks their values, so a field missing at run time fails the test, not the type check.
+ */
+export interface ApiBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  _id: string;
+  projectId: string;
+  url: string;
+  types: string[];
+  secret: string;
+  eventId: string;
+  redeliveryId: string;
+  delivered: boolean;
+  items: DeliveryItem[];
+  nextCursor: string | null;
+  [field: string]: unknown;
+}
+
+export interface ApiResponse<T = ApiBody> {
   status: number;
   headers: Headers;
   body: T;
@@ -32,7 +69,7 @@ export interface Harness {
   /** A producer like an upstream pipeline's, writing to BullMQ directly. */
   producer: EventProducer;
   token(sub: string, scope?: string): Promise<string>;
-  request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
+  request<T = ApiBody>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
   createProject(projectId: string, members: string[]): Promise<void>;
   /**
    * A project whose member is auth0|member, with a webhook registered through the API (by default on the
@@ -88,7 +125,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
     db,
     producer,
     token: (sub, scope) => issuer.issueToken({ sub, scope }),
-    async request(method, path, { token, body, rawBody } = {}) {
+    async request<T>(method: string, path: string, { token, body, rawBody }: { token?: string; body?: unknown; rawBody?: string } = {}) {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined || rawBody !== undefined) headers['content-type'] = 'application/json';
@@ -98,7 +135,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
         body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
       });
       const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async createProject(projectId, members) {
       await projectsCollection(db).insertOne({ _id: projectId, members });
@@ -133,7 +170,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
 }
 
 /** Poll until `probe` returns a truthy value, or fail after timeoutMs. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

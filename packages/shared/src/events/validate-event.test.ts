@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { validateEventData, validateInternalEvent } from './validate-event';
 
 const userUUID = '4f1c2b7e-8d9a-4e3b-9c1d-2a3b4c5d6e7f';
