@@ -45,7 +45,9 @@ async function main(): Promise<void> {
     secretsEncryptionKeys: ephemeralEncryptionKey(),
     env: { RETRY_SCHEDULE: 'none' }, // production log level (info): logging is part of the cost
   });
-  const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, { name: 'bench receiver' });
+  const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, {
+    name: 'bench receiver',
+  });
   const receiverUrl = `http://127.0.0.1:${receiver.match[1]}`;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const redis = createRedisConnection(stack.env.REDIS_URL!, 'worker');
@@ -62,18 +64,33 @@ async function main(): Promise<void> {
 
     console.log("b2) the worker's HTTP sender (got) alone");
     const senderMax = await senderMaxRate(receiverUrl);
-    record("b2) worker's HTTP sender alone", senderMax, 'req/s', `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`);
+    record(
+      "b2) worker's HTTP sender alone",
+      senderMax,
+      'req/s',
+      `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`,
+    );
 
     console.log('b3) BullMQ + that sender, nothing else');
     const floor = await bullmqPlusSender(stack.env.REDIS_URL!, receiverUrl);
-    record('b3) BullMQ worker + HTTP sender only', floor, 'jobs/s', `${N_BULLMQ_SENDER} jobs, concurrency ${CONCURRENCY}, ${round((100 * floor) / ceiling)}% of min(a,b)`);
+    record(
+      'b3) BullMQ worker + HTTP sender only',
+      floor,
+      'jobs/s',
+      `${N_BULLMQ_SENDER} jobs, concurrency ${CONCURRENCY}, ${round((100 * floor) / ceiling)}% of min(a,b)`,
+    );
 
     const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
     const manyProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-many-${i}`);
     for (const projectId of ['bench-e2e', 'bench-a', 'bench-b', ...manyProjects]) {
       await stack.addProject(projectId, ['bench|owner']);
       const path = projectId === 'bench-a' ? '/hang-a' : `/${projectId}`;
-      const status = await post(`${stack.apiUrl}/webhooks/register`, JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }), agent, member);
+      const status = await post(
+        `${stack.apiUrl}/webhooks/register`,
+        JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }),
+        agent,
+        member,
+      );
       if (status !== 201) throw new Error(`register ${projectId} answered ${status}`);
     }
 
@@ -81,10 +98,18 @@ async function main(): Promise<void> {
     for (const workers of [1, 2]) {
       await stack.startWorker(); // one more each round: 1, then 2
       console.log(`c) end to end with ${workers} worker process(es)`);
-      for (const [label, projects] of [['1 endpoint', ['bench-e2e']], [`${MANY_ENDPOINTS} endpoints`, manyProjects]] as const) {
+      for (const [label, projects] of [
+        ['1 endpoint', ['bench-e2e']],
+        [`${MANY_ENDPOINTS} endpoints`, manyProjects],
+      ] as const) {
         const rate = await drain(producer, receiverUrl, projects, agent);
         drainRates[`${workers}/${label}`] = rate;
-        record(`c) deliveries, ${workers} worker(s), ${label}`, rate, 'deliveries/s', `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`);
+        record(
+          `c) deliveries, ${workers} worker(s), ${label}`,
+          rate,
+          'deliveries/s',
+          `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`,
+        );
       }
       const steady = await steadyLatency(producer, receiverUrl, agent);
       record(`c) enqueue->delivered p50, ${workers} worker(s)`, steady.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
@@ -99,11 +124,16 @@ async function main(): Promise<void> {
 
     console.log("e) project B while project A's receiver hangs under a flood");
     const isolated = await isolation(producer, receiverUrl, agent);
-    record("e) project B p99 while A hangs", isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
+    record('e) project B p99 while A hangs', isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
 
     const ratio = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / ceiling;
     record(`(c) / min(a,b), 1 worker, ${MANY_ENDPOINTS} endpoints`, ratio * 100, '%');
-    record('(c) / min(a,b), 1 worker, 1 endpoint', (drainRates['1/1 endpoint']! / ceiling) * 100, '%', 'bounded by the per-endpoint in-flight cap');
+    record(
+      '(c) / min(a,b), 1 worker, 1 endpoint',
+      (drainRates['1/1 endpoint']! / ceiling) * 100,
+      '%',
+      'bounded by the per-endpoint in-flight cap',
+    );
     record('(b2) / min(a,b)', (senderMax / ceiling) * 100, '%', 'what got alone reaches: no delivery pipeline can pass it');
     record('(b3) / min(a,b)', (floor / ceiling) * 100, '%', 'BullMQ + got with nothing else: the architecture at its barest');
     console.table(rows);
@@ -135,7 +165,9 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
   const name = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue(name, { connection, prefix: 'bench' });
   for (let i = 0; i < count; i += 1_000) {
-    await queue.addBulk(Array.from({ length: Math.min(1_000, count - i) }, () => ({ name: 'bench', data, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1_000, count - i) }, () => ({ name: 'bench', data, opts: { removeOnComplete: true } })),
+    );
   }
   let done = 0;
   let allDone = () => {};
@@ -178,7 +210,11 @@ const senderMaxRate = (receiverUrl: string) =>
 /** Lends `use` a function that POSTs an event's payload to the receiver through the worker's HttpSender (non-2xx throws). */
 async function withPlainSender<T>(receiverUrl: string, use: (send: () => Promise<void>) => Promise<T>): Promise<T> {
   const sender = new HttpSender(5_000, true);
-  const request = { url: `${receiverUrl}/plain`, body: JSON.stringify(fallData(Date.now())), headers: { 'content-type': 'application/json' } };
+  const request = {
+    url: `${receiverUrl}/plain`,
+    body: JSON.stringify(fallData(Date.now())),
+    headers: { 'content-type': 'application/json' },
+  };
   try {
     return await use(async () => {
       const result = await sender.send(request);
@@ -198,7 +234,13 @@ async function drain(producer: EventProducer, receiverUrl: string, projects: rea
   });
   const started = Date.now();
   await producer.queue.resume();
-  const count = await waitForCount(receiverUrl, projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' }, N_E2E, started + PHASE_LIMIT_MS, agent);
+  const count = await waitForCount(
+    receiverUrl,
+    projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' },
+    N_E2E,
+    started + PHASE_LIMIT_MS,
+    agent,
+  );
   return (count * 1000) / (Date.now() - started);
 }
 
@@ -241,7 +283,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function fallData(enqueuedAt: number) {
   const userUUID = randomUUID();
-  return { userUUID, reasons: ['bench'], happenedAt: new Date(enqueuedAt).toISOString(), email: 'bench@example.com', firstName: 'Bench', lastName: 'Mark' };
+  return {
+    userUUID,
+    reasons: ['bench'],
+    happenedAt: new Date(enqueuedAt).toISOString(),
+    email: 'bench@example.com',
+    firstName: 'Bench',
+    lastName: 'Mark',
+  };
 }
 
 function fallEvent(projectId: string) {
@@ -251,14 +300,18 @@ function fallEvent(projectId: string) {
 
 function post(url: string, body: string, agent: Agent, token?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -272,7 +325,9 @@ async function stats(receiverUrl: string, filter: PathFilter, agent: Agent): Pro
       let text = '';
       res.on('data', (chunk) => (text += chunk));
       res.on('end', () => resolve(JSON.parse(text) as { count: number; p50: number; p99: number }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 

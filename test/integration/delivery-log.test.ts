@@ -55,7 +55,9 @@ it('lists attempts newest first, filtered by status and type, a page at a time',
   const second = await list(`?limit=2&cursor=${first.body.nextCursor}`);
   expect(second.body.items).toHaveLength(2);
   expect(second.body.nextCursor).toBeNull();
-  expect([...first.body.items, ...second.body.items].map((i: { id: string }) => i.id)).toEqual(all.body.items.map((i: { id: string }) => i.id));
+  expect([...first.body.items, ...second.body.items].map((i: { id: string }) => i.id)).toEqual(
+    all.body.items.map((i: { id: string }) => i.id),
+  );
 });
 
 it('400 for bad query parameters, 403 and 404 like the other endpoints', async () => {

@@ -13,7 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-
 /** What the walker reads of Express's (untyped) router internals. */
 interface RouterLayer {
   route?: { path: unknown; methods: Record<string, boolean> };
@@ -52,7 +51,9 @@ interface DocumentedOperation {
 describe('OpenAPI', () => {
   it('documents every route of the app', () => {
     const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
-      Object.keys(item).filter((key) => key !== 'parameters').map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item)
+        .filter((key) => key !== 'parameters')
+        .map((method) => `${method.toUpperCase()} ${path}`),
     );
     const routes = appRoutes(h.api.app);
     expect(routes.length).toBeGreaterThan(10); // the walker found the nested routers

@@ -37,7 +37,11 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-const call = (method: string, path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+const call = (
+  method: string,
+  path: string,
+  { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) =>
   fetch(stack.apiUrl + path, {
     method,
     headers: {
@@ -76,7 +80,10 @@ it('one JSON access-log line per request, with the request id the caller sent, r
   expect(lines.filter((l) => l.requestId === 'client-req_0001')).toHaveLength(1);
 
   // A 409 on the same project (and its path-named project for the GET) are logged too.
-  const again = await call('POST', '/webhooks/register', { token: member, body: { projectId: 'logged', url: receiver.url('/x'), types: ['FALL_DETECTION'] } });
+  const again = await call('POST', '/webhooks/register', {
+    token: member,
+    body: { projectId: 'logged', url: receiver.url('/x'), types: ['FALL_DETECTION'] },
+  });
   expect(again.status).toBe(409);
   expect(await accessLine(again.headers.get('x-request-id')!)).toMatchObject({ status: 409, projectId: 'logged' });
   const read = await call('GET', '/webhooks/project/logged', { token: member });
@@ -117,7 +124,7 @@ it('403 for a missing scope names the scope; the access line says 403', async ()
   expect(await accessLine(res.headers.get('x-request-id')!)).toMatchObject({ status: 403, route: '/events', projectId: 'logged' });
 });
 
-it("POST /events: the access line carries the event id, and so does every worker line for that event", async () => {
+it('POST /events: the access line carries the event id, and so does every worker line for that event', async () => {
   const pipeline = await stack.issuer.issueToken({ sub: 'pipeline@clients', scope: 'events:write' });
   const res = await call('POST', '/events', { token: pipeline, body: fallDetection('logged') });
   expect(res.status).toBe(202);

@@ -22,7 +22,13 @@ it('returns a new secret once; deliveries switch to it at once; retries cover th
 
   const rotated = await h.request('POST', '/webhooks/project/rotate/secret/rotate', { token: member });
   expect(rotated.status).toBe(200);
-  expect(rotated.body).toEqual({ _id: registered.body._id, projectId: 'rotate', url: h.receiver.url('/rotate'), types: ['FALL_DETECTION'], secret: expect.stringMatching(/^whsec_[0-9a-f]{64}$/) });
+  expect(rotated.body).toEqual({
+    _id: registered.body._id,
+    projectId: 'rotate',
+    url: h.receiver.url('/rotate'),
+    types: ['FALL_DETECTION'],
+    secret: expect.stringMatching(/^whsec_[0-9a-f]{64}$/),
+  });
   const newSecret = rotated.body.secret;
   expect(newSecret).not.toBe(oldSecret);
   expect((await h.request('GET', '/webhooks/project/rotate', { token: member })).body.secret).toBeUndefined();

@@ -38,7 +38,12 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
   indexesReady().catch((error: unknown) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
-  const producer = new EventProducer({ connection: redis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: redis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+  });
   const testEvents = new TestEventSender(producer, mongo.db, config.testEventWaitMs);
   const metrics = createMetricsRegistry('api');
   registerQueueDepth(metrics, producer.queue);

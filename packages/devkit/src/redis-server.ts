@@ -46,9 +46,7 @@ export function findRedisServerBinary(): RedisServerBinary {
 export async function startRedisServer(options: { dataDir?: string } = {}): Promise<LocalRedis> {
   const binary = findRedisServerBinary();
   const port = await findFreePort();
-  const persistence = options.dataDir
-    ? ['--dir', options.dataDir, '--appendonly', 'yes']
-    : ['--save', '', '--appendonly', 'no'];
+  const persistence = options.dataDir ? ['--dir', options.dataDir, '--appendonly', 'yes'] : ['--save', '', '--appendonly', 'no'];
   const redis = await spawnUntilReady(
     binary.path,
     ['--bind', '127.0.0.1', '--port', String(port), '--maxmemory-policy', 'noeviction', ...persistence],

@@ -36,7 +36,12 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const hook = { path: req.url ?? '/', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() };
+        const hook = {
+          path: req.url ?? '/',
+          headers: req.headers,
+          rawBody: Buffer.concat(chunks).toString('utf8'),
+          receivedAt: Date.now(),
+        };
         const { status, delayMs = 0 } = self.record(hook);
         const timer = setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'), delayMs);
         res.once('close', () => {

@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, WebhookReceiver } from '@novee/devkit';
-import {
-  EventProducer,
-  SecretCipher,
-  createRedisConnection,
-  loadConfig,
-  projectsCollection,
-  type Config,
-} from '@novee/shared';
+import { EventProducer, SecretCipher, createRedisConnection, loadConfig, projectsCollection, type Config } from '@novee/shared';
 import { startWorker, type RunningWorker } from '@novee/worker';
 
 export const AUDIENCE = 'https://api.novee.test';
@@ -69,13 +62,20 @@ export interface Harness {
   /** A producer like an upstream pipeline's, writing to BullMQ directly. */
   producer: EventProducer;
   token(sub: string, scope?: string): Promise<string>;
-  request<T = ApiBody>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse<T>>;
+  request<T = ApiBody>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; rawBody?: string },
+  ): Promise<ApiResponse<T>>;
   createProject(projectId: string, members: string[]): Promise<void>;
   /**
    * A project whose member is auth0|member, with a webhook registered through the API (by default on the
    * loopback receiver at /hooks/{projectId}).
    */
-  webhookProject(projectId: string, options?: { types?: string[]; url?: string }): Promise<{ projectId: string; path: string; secret: string }>;
+  webhookProject(
+    projectId: string,
+    options?: { types?: string[]; url?: string },
+  ): Promise<{ projectId: string; path: string; secret: string }>;
   startWorker(env?: Record<string, string>): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
@@ -112,7 +112,12 @@ export async function startHarness(options: { workers?: number; env?: Record<str
   const mongo = new MongoClient(config.mongodbUrl);
   const db = mongo.db(config.mongodbDb);
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
-  const producer = new EventProducer({ connection: producerRedis, prefix: config.queuePrefix, retrySchedule: config.retrySchedule, projectBurstPerSecond: config.projectBurstPerSecond });
+  const producer = new EventProducer({
+    connection: producerRedis,
+    prefix: config.queuePrefix,
+    retrySchedule: config.retrySchedule,
+    projectBurstPerSecond: config.projectBurstPerSecond,
+  });
   const workers: RunningWorker[] = [];
 
   const harness: Harness = {
@@ -170,7 +175,10 @@ export async function startHarness(options: { workers?: number; env?: Record<str
 }
 
 /** Poll until `probe` returns a truthy value, or fail after timeoutMs. */
-export async function eventually<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,11 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { UnauthorizedError } from 'express-oauth2-jwt-bearer';
-import {
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from 'mongodb';
+import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 import { QueueUnavailableError, type Logger } from '@novee/shared';
 import { HttpError, errorBody, serviceUnavailable } from './http-error';
 

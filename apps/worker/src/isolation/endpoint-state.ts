@@ -97,7 +97,13 @@ export class EndpointState {
 
   async admit(endpoint: string): Promise<AdmitResult> {
     const leaseId = randomUUID();
-    const [status, value] = await this.redis.noveeAdmit(this.circuitKey(endpoint), this.inflightKey(endpoint), this.options.maxInFlight, this.options.leaseMs, leaseId);
+    const [status, value] = await this.redis.noveeAdmit(
+      this.circuitKey(endpoint),
+      this.inflightKey(endpoint),
+      this.options.maxInFlight,
+      this.options.leaseMs,
+      leaseId,
+    );
     if (status === 'open') return { status, openUntil: value };
     if (status === 'busy') return { status, oldestAgeMs: value };
     return { status: 'admitted', leaseId, circuitDirty: value === 1 };

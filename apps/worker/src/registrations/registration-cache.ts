@@ -44,8 +44,8 @@ export class RegistrationCache {
     });
     // After a reconnect we may have missed announcements: start clean.
     subscriber.on('ready', () => this.entries.clear());
-    await subscriber.subscribe(channel).catch((error: Error) =>
-      logger.warn('registration change channel unavailable; relying on the cache TTL', { error: error.message }),
-    );
+    await subscriber
+      .subscribe(channel)
+      .catch((error: Error) => logger.warn('registration change channel unavailable; relying on the cache TTL', { error: error.message }));
   }
 }

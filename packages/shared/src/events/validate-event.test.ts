@@ -31,8 +31,17 @@ describe('event data schemas (SPEC examples)', () => {
   });
 
   it('accepts every documented vitalType', () => {
-    for (const vitalType of ['heartrate', 'heartrateVariability', 'respiratoryRate', 'pulseox', 'bloodPressureSystolic',
-      'bloodPressureDiastolic', 'glucose', 'temperature', 'EKG']) {
+    for (const vitalType of [
+      'heartrate',
+      'heartrateVariability',
+      'respiratoryRate',
+      'pulseox',
+      'bloodPressureSystolic',
+      'bloodPressureDiastolic',
+      'glucose',
+      'temperature',
+      'EKG',
+    ]) {
       const data = { ...vitals, triggeredVitals: [{ ...vitals.triggeredVitals[0], vitalType }] };
       expect(validateEventData('VITAL_THRESHOLD', data).valid).toBe(true);
     }

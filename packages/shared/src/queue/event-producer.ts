@@ -59,7 +59,11 @@ export class EventProducer {
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
-    this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
+    this.bursts = new ProjectBurstCounter(
+      () => this.queue.client,
+      prefix,
+      options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND,
+    );
   }
 
   /**

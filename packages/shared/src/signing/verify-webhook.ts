@@ -16,12 +16,7 @@ const FIVE_MINUTES_MS = 5 * 60 * 1000;
  * For receivers: true when the request carries a valid X-Signature for the raw body and a fresh X-Timestamp.
  * Verify the raw bytes as received, before any JSON parsing. The comparison is timing-safe.
  */
-export function verifyWebhook(
-  rawBody: string | Buffer,
-  headers: HeaderBag,
-  secret: string,
-  options: VerifyOptions = {},
-): boolean {
+export function verifyWebhook(rawBody: string | Buffer, headers: HeaderBag, secret: string, options: VerifyOptions = {}): boolean {
   const timestamp = readHeader(headers, TIMESTAMP_HEADER);
   const signature = readHeader(headers, SIGNATURE_HEADER);
   if (!timestamp || !signature || !/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) return false;

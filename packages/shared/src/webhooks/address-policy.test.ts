@@ -44,30 +44,39 @@ describe('guardedLookup', () => {
     ((host: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => {
       const found = answers[host];
       if (!found) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
-      callback(null, found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+      callback(
+        null,
+        found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
     }) as never;
   const resolve = (lookup: ReturnType<typeof guardedLookup>, host: string, all = false) =>
     new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((done) =>
       lookup(host, { all }, (error, address) => done({ error, address })),
     );
 
-  const lookup = guardedLookup(strict, fakeDns({
-    'hooks.example.com': ['93.184.216.34'],
-    'rebind.example.com': ['93.184.216.34', '10.0.0.7'],
-    'metadata.example.com': ['169.254.169.254'],
-    'v6.example.com': ['fd12::1'],
-  }));
+  const lookup = guardedLookup(
+    strict,
+    fakeDns({
+      'hooks.example.com': ['93.184.216.34'],
+      'rebind.example.com': ['93.184.216.34', '10.0.0.7'],
+      'metadata.example.com': ['169.254.169.254'],
+      'v6.example.com': ['fd12::1'],
+    }),
+  );
 
   it('passes public answers through, in both callback shapes', async () => {
     expect(await resolve(lookup, 'hooks.example.com')).toEqual({ error: null, address: '93.184.216.34' });
     expect((await resolve(lookup, 'hooks.example.com', true)).address).toEqual([{ address: '93.184.216.34', family: 4 }]);
   });
 
-  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com'])('refuses %s, which resolves to a non-public address', async (host) => {
-    const { error } = await resolve(lookup, host);
-    expect(error?.code).toBe('EBLOCKEDADDRESS');
-    expect(error?.message).toMatch(new RegExp(`^blocked: ${host} resolves to`));
-  });
+  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com'])(
+    'refuses %s, which resolves to a non-public address',
+    async (host) => {
+      const { error } = await resolve(lookup, host);
+      expect(error?.code).toBe('EBLOCKEDADDRESS');
+      expect(error?.message).toMatch(new RegExp(`^blocked: ${host} resolves to`));
+    },
+  );
 
   it('passes DNS errors through', async () => {
     expect((await resolve(lookup, 'nowhere.example.com')).error?.code).toBe('ENOTFOUND');
