@@ -14,10 +14,13 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   if (req.method === 'GET' && url.pathname === '/stats') {
     const prefix = url.searchParams.get('prefix');
-    const values = prefix === null
-      ? (latencies.get(url.searchParams.get('path') ?? '') ?? [])
-      : [...latencies].flatMap(([path, list]) => (path.startsWith(prefix) ? list : []));
-    return void res.end(JSON.stringify({ count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(0, ...values) }));
+    const values =
+      prefix === null
+        ? (latencies.get(url.searchParams.get('path') ?? '') ?? [])
+        : [...latencies].flatMap(([path, list]) => (path.startsWith(prefix) ? list : []));
+    return void res.end(
+      JSON.stringify({ count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(0, ...values) }),
+    );
   }
   if (req.method === 'POST' && url.pathname === '/reset') {
     latencies.clear();

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     // the default per-project ingestion limit (100/s), so the limit is raised: the limiter still runs on every request.
     env: { RETRY_SCHEDULE: 'none', RATE_LIMIT_EVENTS_PER_SECOND: '100000' },
   });
-  const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, { name: 'bench receiver' });
+  const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, {
+    name: 'bench receiver',
+  });
   const receiverUrl = `http://127.0.0.1:${receiver.match[1]}`;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const redis = createRedisConnection(stack.env.REDIS_URL!, 'worker');
@@ -64,18 +66,33 @@ async function main(): Promise<void> {
 
     console.log("b2) the worker's HTTP sender (got) alone");
     const senderMax = await senderMaxRate(receiverUrl);
-    record("b2) worker's HTTP sender alone", senderMax, 'req/s', `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`);
+    record(
+      "b2) worker's HTTP sender alone",
+      senderMax,
+      'req/s',
+      `${N_RECEIVER} requests, ${CONCURRENCY} concurrent, ${round((100 * senderMax) / ceiling)}% of min(a,b)`,
+    );
 
     console.log('b3) BullMQ + that sender, nothing else');
     const floor = await bullmqPlusSender(stack.env.REDIS_URL!, receiverUrl);
-    record('b3) BullMQ worker + HTTP sender only', floor, 'jobs/s', `${N_BULLMQ_SENDER} jobs, concurrency ${CONCURRENCY}, ${round((100 * floor) / ceiling)}% of min(a,b)`);
+    record(
+      'b3) BullMQ worker + HTTP sender only',
+      floor,
+      'jobs/s',
+      `${N_BULLMQ_SENDER} jobs, concurrency ${CONCURRENCY}, ${round((100 * floor) / ceiling)}% of min(a,b)`,
+    );
 
     const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
     const manyProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-many-${i}`);
     for (const projectId of ['bench-e2e', 'bench-a', 'bench-b', ...manyProjects]) {
       await stack.addProject(projectId, ['bench|owner']);
       const path = projectId === 'bench-a' ? '/hang-a' : `/${projectId}`;
-      const status = await post(`${stack.apiUrl}/webhooks/register`, JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }), agent, member);
+      const status = await post(
+        `${stack.apiUrl}/webhooks/register`,
+        JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }),
+        agent,
+        member,
+      );
       if (status !== 201) throw new Error(`register ${projectId} answered ${status}`);
     }
 
@@ -83,10 +100,18 @@ async function main(): Promise<void> {
     for (const workers of [1, 2]) {
       await stack.startWorker(); // one more each round: 1, then 2
       console.log(`c) end to end with ${workers} worker process(es)`);
-      for (const [label, projects] of [['1 endpoint', ['bench-e2e']], [`${MANY_ENDPOINTS} endpoints`, manyProjects]] as const) {
+      for (const [label, projects] of [
+        ['1 endpoint', ['bench-e2e']],
+        [`${MANY_ENDPOINTS} endpoints`, manyProjects],
+      ] as const) {
         const rate = await drain(producer, receiverUrl, projects, agent);
         drainRates[`${workers}/${label}`] = rate;
-        record(`c) deliveries, ${workers} worker(s), ${label}`, rate, 'deliveries/s', `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`);
+        record(
+          `c) deliveries, ${workers} worker(s), ${label}`,
+          rate,
+          'deliveries/s',
+          `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`,
+        );
       }
       const steady = await steadyLatency(producer, receiverUrl, agent);
       record(`c) enqueue->delivered p50, ${workers} worker(s)`, steady.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
@@ -101,11 +126,16 @@ async function main(): Promise<void> {
 
     console.log("e) project B while project A's receiver hangs under a flood");
     const isolated = await isolation(producer, receiverUrl, agent);
-    record("e) project B p99 while A hangs", isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
+    record('e) project B p99 while A hangs', isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
 
     const ratio = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / ceiling;
     record(`(c) / min(a,b), 1 worker, ${MANY_ENDPOINTS} endpoints`, ratio * 100, '%');
-    record('(c) / min(a,b), 1 worker, 1 endpoint', (drainRates['1/1 endpoint']! / ceiling) * 100, '%', 'bounded by the per-endpoint in-flight cap');
+    record(
+      '(c) / min(a,b), 1 worker, 1 endpoint',
+      (drainRates['1/1 endpoint']! / ceiling) * 100,
+      '%',
+      'bounded by the per-endpoint in-flight cap',
+    );
     record('(b2) / min(a,b)', (senderMax / ceiling) * 100, '%', 'what got alone reaches: no delivery pipeline can pass it');
     record('(b3) / min(a,b)', (floor / ceiling) * 100, '%', 'BullMQ + got with nothing else: the architecture at its barest');
     console.table(rows);
@@ -137,7 +167,9 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
   const name = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue(name, { connection, prefix: 'bench' });
   for (let i = 0; i < count; i += 1_000) {
-    await queue.addBulk(Array.from({ length: Math.min(1_000, count - i) }, () => ({ name: 'bench', data, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1_000, count - i) }, () => ({ name: 'bench', data, opts: { removeOnComplete: true } })),
+    );
   }
   let done = 0;
   let allDone = () => {};
@@ -154,7 +186,7 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
   return rate;
 }
 
-const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, async () => undefined);
+const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, () => Promise.resolve(undefined));
 
 /** A BullMQ worker whose jobs (an event's payload) only POST through the worker's HttpSender: BullMQ + got at their barest. */
 const bullmqPlusSender = (redisUrl: string, receiverUrl: string) =>
@@ -180,7 +212,11 @@ const senderMaxRate = (receiverUrl: string) =>
 /** Lends `use` a function that POSTs an event's payload to the receiver through the worker's HttpSender (non-2xx throws). */
 async function withPlainSender<T>(receiverUrl: string, use: (send: () => Promise<void>) => Promise<T>): Promise<T> {
   const sender = new HttpSender(5_000, true);
-  const request = { url: `${receiverUrl}/plain`, body: JSON.stringify(fallData(Date.now())), headers: { 'content-type': 'application/json' } };
+  const request = {
+    url: `${receiverUrl}/plain`,
+    body: JSON.stringify(fallData(Date.now())),
+    headers: { 'content-type': 'application/json' },
+  };
   try {
     return await use(async () => {
       const result = await sender.send(request);
@@ -200,7 +236,13 @@ async function drain(producer: EventProducer, receiverUrl: string, projects: rea
   });
   const started = Date.now();
   await producer.queue.resume();
-  const count = await waitForCount(receiverUrl, projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' }, N_E2E, started + PHASE_LIMIT_MS, agent);
+  const count = await waitForCount(
+    receiverUrl,
+    projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' },
+    N_E2E,
+    started + PHASE_LIMIT_MS,
+    agent,
+  );
   return (count * 1000) / (Date.now() - started);
 }
 
@@ -243,7 +285,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function fallData(enqueuedAt: number) {
   const userUUID = randomUUID();
-  return { userUUID, reasons: ['bench'], happenedAt: new Date(enqueuedAt).toISOString(), email: 'bench@example.com', firstName: 'Bench', lastName: 'Mark' };
+  return {
+    userUUID,
+    reasons: ['bench'],
+    happenedAt: new Date(enqueuedAt).toISOString(),
+    email: 'bench@example.com',
+    firstName: 'Bench',
+    lastName: 'Mark',
+  };
 }
 
 function fallEvent(projectId: string) {
@@ -253,14 +302,18 @@ function fallEvent(projectId: string) {
 
 function post(url: string, body: string, agent: Agent, token?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -270,11 +323,13 @@ type PathFilter = { path: string } | { prefix: string };
 
 async function stats(receiverUrl: string, filter: PathFilter, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
   return new Promise((resolve, reject) => {
-    request(`${receiverUrl}/stats?${new URLSearchParams(filter)}`, { agent }, (res) => {
+    request(`${receiverUrl}/stats?${new URLSearchParams(filter).toString()}`, { agent }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve(JSON.parse(text)));
-    }).on('error', reject).end();
+      res.on('end', () => resolve(JSON.parse(text) as { count: number; p50: number; p99: number }));
+    })
+      .on('error', reject)
+      .end();
   });
 }
 

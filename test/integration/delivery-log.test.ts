@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { deliveriesCollection } from '@novee/shared';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection, vitalThreshold } from './support/fixtures';
@@ -54,7 +55,9 @@ it('lists attempts newest first, filtered by status and type, a page at a time',
   const second = await list(`?limit=2&cursor=${first.body.nextCursor}`);
   expect(second.body.items).toHaveLength(2);
   expect(second.body.nextCursor).toBeNull();
-  expect([...first.body.items, ...second.body.items].map((i: { id: string }) => i.id)).toEqual(all.body.items.map((i: { id: string }) => i.id));
+  expect([...first.body.items, ...second.body.items].map((i: { id: string }) => i.id)).toEqual(
+    all.body.items.map((i: { id: string }) => i.id),
+  );
 });
 
 it('400 for bad query parameters, 403 and 404 like the other endpoints', async () => {
@@ -77,7 +80,7 @@ it('redelivers an event on request, with the same X-Event-Id and the current dat
   h.receiver.respondWith(() => ({ status: 200 }));
   const event = fallDetection('log');
   const { eventId } = (await h.request('POST', '/events', { token: pipeline, body: event })).body;
-  const [original] = await eventually(async () => {
+  const [original] = await eventually(() => {
     const hooks = h.receiver.received.filter((hook) => hook.headers['x-event-id'] === eventId);
     return hooks.length ? hooks : null;
   });
@@ -85,7 +88,7 @@ it('redelivers an event on request, with the same X-Event-Id and the current dat
   const res = await h.request('POST', `/webhooks/project/log/deliveries/${eventId}/redeliver`, { token: member });
   expect(res.status).toBe(202);
   expect(res.body).toEqual({ eventId, redeliveryId: expect.stringContaining(`${eventId}-redelivery-`) });
-  const again = await eventually(async () => {
+  const again = await eventually(() => {
     const hooks = h.receiver.received.filter((hook) => hook.headers['x-event-id'] === eventId);
     return hooks.length === 2 ? hooks[1] : null;
   });

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -22,7 +23,10 @@ const projectWithWebhook = (types?: string[], url?: string) => h.webhookProject(
 
 const postEvent = (event: unknown, token = pipeline) => h.request('POST', '/events', { token, body: event });
 const attempts = (eventId: string) =>
-  deliveriesCollection(h.db).find({ eventId }, { projection: { _id: 0 } }).sort({ attempt: 1 }).toArray();
+  deliveriesCollection(h.db)
+    .find({ eventId }, { projection: { _id: 0 } })
+    .sort({ attempt: 1 })
+    .toArray();
 const recorded = (eventId: string, status: DeliveryRecord['status']) =>
   eventually(async () => (await attempts(eventId)).find((a) => a.status === status));
 
@@ -70,7 +74,7 @@ describe('delivery', () => {
       expect(accepted.body.eventId).toMatch(/^[0-9a-f-]{36}$/);
       expect((await postEvent(vital)).status).toBe(202);
 
-      await eventually(async () => docs.results.length >= 2);
+      await eventually(() => docs.results.length >= 2);
       for (const result of docs.results) {
         expect(result).toMatchObject({ docsOk: true, rawOk: true });
       }
@@ -106,7 +110,12 @@ describe('delivery', () => {
     expect(hook!.headers['x-event-type']).toBe('FALL_DETECTION');
     expect(hook!.rawBody).toBe(JSON.stringify(event.data));
     expect(
-      pythonDocsReceiverAccepts(hook!.rawBody, hook!.headers['x-timestamp'] as string, hook!.headers['x-signature'] as string, project.secret),
+      pythonDocsReceiverAccepts(
+        hook!.rawBody,
+        hook!.headers['x-timestamp'] as string,
+        hook!.headers['x-signature'] as string,
+        project.secret,
+      ),
     ).toBe(true);
   });
 
@@ -196,14 +205,18 @@ describe('delivery', () => {
   it('an event with invalid data written straight to the queue fails visibly, never silently', async () => {
     const project = await projectWithWebhook();
     const eventId = 'bad-event-1';
-    await h.producer.queue.add('FALL_DETECTION', {
-      projectId: project.projectId,
-      userUUID: 'x',
-      webhookType: 'FALL_DETECTION',
-      data: { userUUID: 'x' } as never,
-      eventId,
-      enqueuedAt: Date.now(),
-    }, { jobId: eventId });
+    await h.producer.queue.add(
+      'FALL_DETECTION',
+      {
+        projectId: project.projectId,
+        userUUID: 'x',
+        webhookType: 'FALL_DETECTION',
+        data: { userUUID: 'x' } as never,
+        eventId,
+        enqueuedAt: Date.now(),
+      },
+      { jobId: eventId },
+    );
     const rejected = await recorded(eventId, 'rejected');
     expect(rejected.error).toContain('Invalid FALL_DETECTION data');
     expect(rejected.error).toContain('data.reasons is required');
@@ -281,6 +294,6 @@ describe('Idempotency-Key', () => {
       body: JSON.stringify(fallDetection('proj-1')),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toBe('Idempotency-Key header must be a UUID');
+    expect(((await res.json()) as { message: string }).message).toBe('Idempotency-Key header must be a UUID');
   });
 });

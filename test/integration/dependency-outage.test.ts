@@ -46,11 +46,16 @@ describe('when a dependency is down', () => {
     try {
       expect((await call(api, 'GET', '/healthz')).status).toBe(200);
       const ready = await call(api, 'GET', '/readyz');
-      expect(ready).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { redis: 'unavailable', mongodb: 'unavailable' } } });
+      expect(ready).toMatchObject({
+        status: 503,
+        body: { status: 'unavailable', checks: { redis: 'unavailable', mongodb: 'unavailable' } },
+      });
 
       const token = await issuer.issueToken({ sub: 'auth0|member', scope: 'events:write' });
       const register = await call(api, 'POST', '/webhooks/register', token, {
-        projectId: 'p1', url: 'https://hooks.example.com/', types: ['FALL_DETECTION'],
+        projectId: 'p1',
+        url: 'https://hooks.example.com/',
+        types: ['FALL_DETECTION'],
       });
       expect(register).toMatchObject({
         status: 503,

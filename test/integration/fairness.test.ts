@@ -10,7 +10,10 @@ beforeAll(async () => {
   const member = await h.token('auth0|member');
   for (const id of ['burst-a', 'calm-b']) {
     await h.createProject(id, ['auth0|member']);
-    await h.request('POST', '/webhooks/register', { token: member, body: { projectId: id, url: h.receiver.url(`/${id}`), types: ['FALL_DETECTION'] } });
+    await h.request('POST', '/webhooks/register', {
+      token: member,
+      body: { projectId: id, url: h.receiver.url(`/${id}`), types: ['FALL_DETECTION'] },
+    });
   }
 });
 afterAll(() => h.stop());

@@ -153,7 +153,9 @@ describe('EndpointGuard', () => {
   });
 
   it('a failure is never handed to a waiting job: it frees the slot in Redis and the waiter sees the open circuit', async () => {
-    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, failureThreshold: 1 }), { maxWaiters: 1 });
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, failureThreshold: 1 }), {
+      maxWaiters: 1,
+    });
     const url = 'https://hooks.example.com/fails';
     const first = await guard.admit(url);
     const waiting = guard.admit(url);
@@ -188,13 +190,18 @@ describe('isolation under a flood', () => {
     expect(Math.max(...latencies)).toBeLessThan(1_000);
 
     // A's turned-away jobs (never attempted: not retries) wait in the delayed set, demoted behind fresh events.
-    const delayedA = (await h.producer.queue.getDelayed(0, 100)).filter((job) => job.data.projectId === 'flood-a' && job.attemptsMade === 0);
+    const delayedA = (await h.producer.queue.getDelayed(0, 100)).filter(
+      (job) => job.data.projectId === 'flood-a' && job.attemptsMade === 0,
+    );
     expect(delayedA.length).toBeGreaterThan(0);
     expect(delayedA.map((job) => job.priority)).toEqual(delayedA.map(() => bulkPriority('FALL_DETECTION')));
 
     // A's endpoint never had more than the cap in flight (default 10), and its circuit opened after the timeouts.
     expect(h.receiver.maxOpen.get('/flood-a')).toBeLessThanOrEqual(10);
     expect(h.receiver.receivedOn('/flood-a').length).toBeLessThan(30);
-    await eventually(async () => (await deliveriesCollection(h.db).countDocuments({ projectId: 'flood-a', status: 'failed' })) >= 5, 15_000);
+    await eventually(
+      async () => (await deliveriesCollection(h.db).countDocuments({ projectId: 'flood-a', status: 'failed' })) >= 5,
+      15_000,
+    );
   });
 });

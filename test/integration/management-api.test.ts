@@ -6,7 +6,6 @@ let h: Harness;
 let member: string;
 let outsider: string;
 const PROJECT = 'proj-mgmt';
-const hookUrl = () => h.receiver.url('/mgmt');
 
 beforeAll(async () => {
   h = await startHarness({ workers: 0 });

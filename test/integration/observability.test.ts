@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Express } from 'express';
@@ -12,11 +13,16 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
+/** What the walker reads of Express's (untyped) router internals. */
+interface RouterLayer {
+  route?: { path: unknown; methods: Record<string, boolean> };
+  handle?: { stack?: RouterLayer[] };
+}
 
 /** Every METHOD path the Express app routes (nested routers included), as OpenAPI paths. */
 function appRoutes(app: Express): string[] {
   const routes: string[] = [];
-  const walk = (stack: any[]) => {
+  const walk = (stack: RouterLayer[]) => {
     for (const layer of stack) {
       if (layer.route) {
         for (const method of Object.keys(layer.route.methods)) {
@@ -27,14 +33,27 @@ function appRoutes(app: Express): string[] {
       }
     }
   };
-  walk((app as unknown as { router: { stack: any[] } }).router.stack);
+  walk((app as unknown as { router: { stack: RouterLayer[] } }).router.stack);
   return routes.filter((route) => !route.includes('/admin/queues') && !route.includes('/docs'));
+}
+
+/** The parts of an operation in the document that carry examples. */
+interface DocumentedMedia {
+  schema: { $ref?: string };
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
+interface DocumentedOperation {
+  requestBody?: { content?: Record<string, DocumentedMedia> };
+  responses?: Record<string, { content?: Record<string, DocumentedMedia> }>;
 }
 
 describe('OpenAPI', () => {
   it('documents every route of the app', () => {
     const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
-      Object.keys(item).filter((key) => key !== 'parameters').map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item)
+        .filter((key) => key !== 'parameters')
+        .map((method) => `${method.toUpperCase()} ${path}`),
     );
     const routes = appRoutes(h.api.app);
     expect(routes.length).toBeGreaterThan(10); // the walker found the nested routers
@@ -47,13 +66,16 @@ describe('OpenAPI', () => {
     addFormats(ajv);
     ajv.addSchema({ ...openApiDocument, $id: 'openapi.json' });
     let checked = 0;
-    for (const [path, item] of Object.entries(openApiDocument.paths)) {
-      for (const [method, operation] of Object.entries(item as Record<string, any>)) {
+    // The outgoing webhooks' examples too.
+    const items = { ...openApiDocument.paths, ...openApiDocument.webhooks } as Record<string, Record<string, DocumentedOperation>>;
+    for (const [path, item] of Object.entries(items)) {
+      for (const [method, operation] of Object.entries(item)) {
         if (method === 'parameters') continue;
-        const contents = [operation.requestBody?.content, ...Object.values(operation.responses ?? {}).map((r: any) => r.content)];
-        for (const content of contents.filter(Boolean)) {
-          const media = content['application/json'];
-          const examples = [media.example, ...Object.values(media.examples ?? {}).map((e: any) => e.value)].filter((e) => e !== undefined);
+        const contents = [operation.requestBody?.content, ...Object.values(operation.responses ?? {}).map((r) => r.content)];
+        for (const content of contents) {
+          const media = content?.['application/json'];
+          if (!media) continue;
+          const examples = [media.example, ...Object.values(media.examples ?? {}).map((e) => e.value)].filter((e) => e !== undefined);
           const schema = media.schema.$ref ? { $ref: `openapi.json${media.schema.$ref}` } : media.schema;
           const validate = ajv.compile(schema);
           for (const example of examples) {

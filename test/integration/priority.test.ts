@@ -22,7 +22,7 @@ it('delivers FALL_DETECTION before VITAL_THRESHOLD when both are waiting', async
   await h.startWorker({ WORKER_CONCURRENCY: '1' });
   const hooks = await h.receiver.waitFor(10, { path: '/prio' });
   expect(hooks.map((hook) => hook.headers['x-event-type'])).toEqual([
-    ...Array(5).fill('FALL_DETECTION'),
-    ...Array(5).fill('VITAL_THRESHOLD'),
+    ...Array<string>(5).fill('FALL_DETECTION'),
+    ...Array<string>(5).fill('VITAL_THRESHOLD'),
   ]);
 });

@@ -37,7 +37,11 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-const call = (method: string, path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+const call = (
+  method: string,
+  path: string,
+  { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) =>
   fetch(stack.apiUrl + path, {
     method,
     headers: {
@@ -50,7 +54,7 @@ const call = (method: string, path: string, { token, body, headers = {} }: { tok
 
 /** The API's access-log line for the request with this id (it is written once the response is sent). */
 const accessLine = (requestId: string) =>
-  eventually(async () => lines.find((line) => line.service === 'api' && line.message === 'request' && line.requestId === requestId));
+  eventually(() => lines.find((line) => line.service === 'api' && line.message === 'request' && line.requestId === requestId));
 
 it('one JSON access-log line per request, with the request id the caller sent, returned in X-Request-Id', async () => {
   const res = await call('POST', '/webhooks/register', {
@@ -76,7 +80,10 @@ it('one JSON access-log line per request, with the request id the caller sent, r
   expect(lines.filter((l) => l.requestId === 'client-req_0001')).toHaveLength(1);
 
   // A 409 on the same project (and its path-named project for the GET) are logged too.
-  const again = await call('POST', '/webhooks/register', { token: member, body: { projectId: 'logged', url: receiver.url('/x'), types: ['FALL_DETECTION'] } });
+  const again = await call('POST', '/webhooks/register', {
+    token: member,
+    body: { projectId: 'logged', url: receiver.url('/x'), types: ['FALL_DETECTION'] },
+  });
   expect(again.status).toBe(409);
   expect(await accessLine(again.headers.get('x-request-id')!)).toMatchObject({ status: 409, projectId: 'logged' });
   const read = await call('GET', '/webhooks/project/logged', { token: member });
@@ -125,7 +132,7 @@ it("POST /events: the access line carries the event id, and so does every worker
   expect(await accessLine(res.headers.get('x-request-id')!)).toMatchObject({ status: 202, projectId: 'logged', eventId });
 
   await receiver.waitFor(1, { path: '/logged' });
-  const workerLine = await eventually(async () =>
+  const workerLine = await eventually(() =>
     lines.find((line) => line.service === 'worker' && line.message === 'delivery attempt' && line.eventId === eventId),
   );
   expect(workerLine).toMatchObject({ projectId: 'logged', status: 'delivered', webhookType: 'FALL_DETECTION' });

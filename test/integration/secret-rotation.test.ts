@@ -46,7 +46,7 @@ it('rotate: X-Signature moves to the new secret at once; a receiver still on the
     token: member,
     body: { projectId: 'rotate', url: h.receiver.url(path), types: ['FALL_DETECTION'] },
   });
-  const oldSecret = registered.body.secret as string;
+  const oldSecret = registered.body.secret;
 
   const rotatedAt = Date.now();
   const rotated = await h.request('POST', '/webhooks/project/rotate/secret/rotate', { token: member });

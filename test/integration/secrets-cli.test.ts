@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  execFileSync(process.execPath, [CLI, ...args], { env: { ...h.env, ...env } as NodeJS.ProcessEnv }).toString();
+  execFileSync(process.execPath, [CLI, ...args], { env: { ...h.env, ...env } }).toString();
 
 it('project:create makes a project its members can manage', async () => {
   expect(cli(['project:create', '--id', 'cli-proj', '--member', 'auth0|cli'])).toContain('project cli-proj');

@@ -46,7 +46,12 @@ describe('SSRF guard at delivery (checks the address connected to)', () => {
   async function storedRegistration(projectId: string, url: string) {
     const now = new Date();
     await registrationsCollection(h.db).insertOne({
-      projectId, url, types: ['FALL_DETECTION'], secret: 'whsec_legacy', createdAt: now, updatedAt: now,
+      projectId,
+      url,
+      types: ['FALL_DETECTION'],
+      secret: 'whsec_legacy',
+      createdAt: now,
+      updatedAt: now,
     });
   }
   const failure = (eventId: string) =>
@@ -56,7 +61,9 @@ describe('SSRF guard at delivery (checks the address connected to)', () => {
     const port = new URL(h.receiver.baseUrl).port;
     await storedRegistration('rebound', `https://localhost:${port}/hook`);
     const { eventId } = await h.producer.enqueue(fallDetection('rebound'));
-    expect((await failure(eventId)).error).toMatch(/^EBLOCKEDADDRESS: blocked: localhost resolves to (127\.0\.0\.1|::1) is a loopback address/);
+    expect((await failure(eventId)).error).toMatch(
+      /^EBLOCKEDADDRESS: blocked: localhost resolves to (127\.0\.0\.1|::1) is a loopback address/,
+    );
     expect(h.receiver.received).toHaveLength(0);
   });
 

@@ -29,8 +29,8 @@ async function startWorkerProcess(env: Record<string, string> = {}): Promise<{ c
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(async () => output.includes('"worker started"'), 20_000);
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(() => output.includes('"worker started"'), 20_000);
   return { child, output: () => output };
 }
 
@@ -42,10 +42,10 @@ it('on SIGTERM a worker process finishes the delivery in flight, takes no new wo
   const first = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
   await h.receiver.waitFor(1, { path: '/sigterm' }); // in flight: the receiver is holding it for 1.5 s
   worker.kill('SIGTERM');
-  await eventually(async () => output().includes('"shutting down"'));
+  await eventually(() => output().includes('"shutting down"'));
   const second = await h.request('POST', '/events', { token: pipeline, body: fallDetection('proj-sigterm') });
 
-  const [code] = await exited;
+  const [code] = (await exited) as [number | null];
   expect(code).toBe(0);
   const record = await deliveriesCollection(h.db).findOne({ eventId: first.body.eventId });
   expect(record).toMatchObject({ status: 'delivered', statusCode: 200 });
@@ -77,7 +77,7 @@ it('a worker killed with SIGKILL mid-delivery loses nothing: 200 events over two
     await h.receiver.waitFor(40, { path: '/crash' });
     victim.child.kill('SIGKILL');
 
-    await eventually(async () => {
+    await eventually(() => {
       const seen = new Set(h.receiver.receivedOn('/crash').map((hook) => hook.headers['x-event-id'] as string));
       return [...eventIds].every((id) => seen.has(id));
     }, 45_000);

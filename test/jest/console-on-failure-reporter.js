@@ -7,7 +7,7 @@ const { DefaultReporter } = require('@jest/reporters');
  * and a failure keeps the logs that explain it.
  */
 class ConsoleOnFailureReporter extends DefaultReporter {
-  /** @type {DefaultReporter['onTestResult']} */
+  /** @override @type {DefaultReporter['onTestResult']} */
   onTestResult(test, result, aggregatedResults) {
     const failed = result.numFailingTests > 0 || result.testExecError !== undefined || Boolean(result.failureMessage);
     super.onTestResult(test, failed ? result : { ...result, console: undefined }, aggregatedResults);

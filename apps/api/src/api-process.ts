@@ -40,7 +40,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
 
   // Not awaited: the API starts (and reports 503 on /readyz) while MongoDB is down; registrations wait for it.
   const indexesReady = indexBootstrap(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays });
-  indexesReady().catch((error) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
+  indexesReady().catch((error: unknown) => logger.warn('MongoDB indexes not ensured yet; retrying on first write', { error }));
 
   const producer = new EventProducer({
     connection: redis,

@@ -44,7 +44,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const cipher = requireSecretCipher(config);
   const mongo = createMongoConnection(config.mongodbUrl, config.mongodbDb);
   const redis = createRedisConnection(config.redisUrl, 'worker', logger);
-  ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error) => logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }));
+  ensureIndexes(mongo.db, { deliveryRetentionDays: config.deliveryRetentionDays }).catch((error: unknown) =>
+    logger.warn('MongoDB indexes not ensured (MongoDB down?)', { error }),
+  );
 
   const sender = new HttpSender(config.deliveryTimeoutMs, config.allowHttpLoopbackWebhooks, config.webhookAllowedPorts);
   // Its own connection: every delivery's admit/finish scripts, sent in one write per event-loop turn.

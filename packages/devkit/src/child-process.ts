@@ -19,7 +19,7 @@ export interface RunningProcess {
   child: ChildProcess;
   /** The first output line that matched the readiness pattern. */
   match: RegExpMatchArray;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 const running = new Set<ChildProcess>();

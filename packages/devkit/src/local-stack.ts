@@ -76,7 +76,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       SECRETS_ENCRYPTION_KEYS: options.secretsEncryptionKeys,
       ...options.env,
     };
-    const api = await startNode('apps/api/dist/main.js', { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) }, /"message":"api listening"/, options);
+    const api = await startNode(
+      'apps/api/dist/main.js',
+      { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) },
+      /"message":"api listening"/,
+      options,
+    );
     stops.push(() => stopProcess(api.child));
     const { url: apiUrl, metricsUrl: apiMetricsUrl } = JSON.parse(api.match.input!) as { url: string; metricsUrl: string };
     let workerMetricsPort = options.ports?.workerMetrics ?? 0;
@@ -93,7 +98,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env,
       async startWorker(extraEnv = {}) {
         const metricsPort = workerMetricsPort ? String(workerMetricsPort++) : '0';
-        const worker = await startNode('apps/worker/dist/main.js', { ...env, METRICS_PORT: metricsPort, ...extraEnv }, /"message":"worker started"/, options, WORKER_NODE_ARGS);
+        const worker = await startNode(
+          'apps/worker/dist/main.js',
+          { ...env, METRICS_PORT: metricsPort, ...extraEnv },
+          /"message":"worker started"/,
+          options,
+          WORKER_NODE_ARGS,
+        );
         workerMetricsUrls.push((JSON.parse(worker.match.input!) as { metricsUrl: string }).metricsUrl);
         const stopWorker = () => stopProcess(worker.child);
         stops.push(stopWorker);
@@ -137,7 +148,11 @@ async function startNode(
   { showLogs = false, onLogLine }: Pick<LocalStackOptions, 'showLogs' | 'onLogLine'>,
   nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
-  const running = await spawnUntilReady(process.execPath, [...nodeArgs, join(ROOT, script)], ready, { env, name: script, timeoutMs: 30_000 });
+  const running = await spawnUntilReady(process.execPath, [...nodeArgs, join(ROOT, script)], ready, {
+    env,
+    name: script,
+    timeoutMs: 30_000,
+  });
   if (onLogLine) {
     onLogLine(running.match.input!);
     for (const stream of [running.child.stdout, running.child.stderr]) {

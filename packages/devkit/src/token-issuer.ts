@@ -31,15 +31,15 @@ export class LocalTokenIssuer {
     const kid = randomUUID();
     const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
     let issuerUrl = '';
-    let self: LocalTokenIssuer | undefined;
     const server = createServer((req, res) => {
-      void route(req, res, { issuerUrl, jwk, issue: (claims) => self!.issueToken(claims) }).catch(() => {
+      void route(req, res, { issuerUrl, jwk, issue: (claims) => self.issueToken(claims) }).catch(() => {
         sendJson(res, 500, { error: 'server_error' });
       });
     });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    self = new LocalTokenIssuer(server, issuerUrl, options.audience, privateKey, kid);
+    // Requests reach `self` only once the server listens, which is after this line.
+    const self = new LocalTokenIssuer(server, issuerUrl, options.audience, privateKey, kid);
     return self;
   }
 

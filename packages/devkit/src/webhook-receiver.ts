@@ -32,23 +32,28 @@ export class WebhookReceiver {
   ) {}
 
   static async start(options: { port?: number } = {}): Promise<WebhookReceiver> {
-    let self: WebhookReceiver | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const hook = { path: req.url ?? '/', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() };
-        const { status, delayMs = 0 } = self!.record(hook);
+        const hook = {
+          path: req.url ?? '/',
+          headers: req.headers,
+          rawBody: Buffer.concat(chunks).toString('utf8'),
+          receivedAt: Date.now(),
+        };
+        const { status, delayMs = 0 } = self.record(hook);
         const timer = setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'), delayMs);
         res.once('close', () => {
           clearTimeout(timer);
-          self!.open.set(hook.path, (self!.open.get(hook.path) ?? 1) - 1);
+          self.open.set(hook.path, (self.open.get(hook.path) ?? 1) - 1);
         });
       });
     });
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-    self = new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // Requests reach `self` only once the server listens, which is after this line.
+    const self = new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return self;
   }
 

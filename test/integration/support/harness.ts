@@ -2,19 +2,49 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, WebhookReceiver } from '@novee/devkit';
-import {
-  EventProducer,
-  SecretCipher,
-  createRedisConnection,
-  loadConfig,
-  projectsCollection,
-  type Config,
-} from '@novee/shared';
+import { EventProducer, SecretCipher, createRedisConnection, loadConfig, projectsCollection, type Config } from '@novee/shared';
 import { startWorker, type RunningWorker } from '@novee/worker';
 
 export const AUDIENCE = 'https://api.novee.test';
 
-export interface ApiResponse<T = any> {
+/** A delivery attempt as GET /webhooks/project/:projectId/deliveries lists it. */
+export interface DeliveryItem {
+  id: string;
+  eventId: string;
+  webhookType: string;
+  attempt: number;
+  status: string;
+  statusCode?: number;
+  error?: string;
+  durationMs?: number;
+  urlHost?: string;
+  final?: boolean;
+  redelivery?: boolean;
+  createdAt: string;
+}
+
+/**
+ * The fields the API's JSON answers carry (see its OpenAPI document), together: each test reads the ones its
+ * call returns and checks their values, so a field missing at run time fails the test, not the type check.
+ */
+export interface ApiBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  _id: string;
+  projectId: string;
+  url: string;
+  types: string[];
+  secret: string;
+  eventId: string;
+  redeliveryId: string;
+  delivered: boolean;
+  items: DeliveryItem[];
+  nextCursor: string | null;
+  [field: string]: unknown;
+}
+
+export interface ApiResponse<T = ApiBody> {
   status: number;
   headers: Headers;
   body: T;
@@ -42,7 +72,10 @@ export interface Harness {
    * A project whose member is auth0|member, with a webhook registered through the API (by default on the
    * loopback receiver at /hooks/{projectId}).
    */
-  webhookProject(projectId: string, options?: { types?: string[]; url?: string }): Promise<{ projectId: string; path: string; secret: string }>;
+  webhookProject(
+    projectId: string,
+    options?: { types?: string[]; url?: string },
+  ): Promise<{ projectId: string; path: string; secret: string }>;
   startWorker(env?: Record<string, string>): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
@@ -108,7 +141,7 @@ export async function startHarness(options: { workers?: number; env?: Record<str
         body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
       });
       const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async createProject(projectId, members) {
       await projectsCollection(db).insertOne({ _id: projectId, members });
@@ -143,7 +176,10 @@ export async function startHarness(options: { workers?: number; env?: Record<str
 }
 
 /** Poll until `probe` returns a truthy value, or fail after timeoutMs. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { PROJECT_ID_SCHEMA, ajv, type Logger } from '@novee/shared';
+import { routePattern } from './route-pattern';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -34,7 +35,7 @@ export function accessLog(logger: Logger): RequestHandler {
       const probe = PROBES.has(req.path) && res.statusCode < 400;
       logger.log(probe ? 'debug' : 'info', 'request', {
         method: req.method,
-        route: routeOf(req),
+        route: routePattern(req) ?? null,
         path: req.path,
         status: res.statusCode,
         ms,
@@ -46,12 +47,6 @@ export function accessLog(logger: Logger): RequestHandler {
     });
     next();
   };
-}
-
-/** The route pattern (e.g. /webhooks/project/:projectId), or null when no route matched. */
-function routeOf(req: Request): string | null {
-  const route = req.route as { path?: unknown } | undefined;
-  return typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : null;
 }
 
 /** register, PATCH and POST /events name the project in the body. */

@@ -61,7 +61,7 @@ function clientError(error: unknown): HttpError | undefined {
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof UnauthorizedError) {
-    return new HttpError(error.status, error.message || 'Unauthorized', error.headers as Record<string, string>);
+    return new HttpError(error.status, error.message || 'Unauthorized', error.headers);
   }
   if (isMongoUnavailable(error)) return serviceUnavailable('Database');
   if (error instanceof QueueUnavailableError) return serviceUnavailable('Event queue');
@@ -76,7 +76,7 @@ function toHttpError(error: unknown): HttpError {
  * headers). An upload the client gave up on is the client's business: a debug line, not an error.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, req, res, _next) => {
+  return (error: unknown, req, res, _next) => {
     const httpError = toHttpError(error);
     if (httpError.statusCode >= 500) {
       logger.error('request failed', {

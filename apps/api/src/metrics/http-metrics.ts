@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
+import { routePattern } from '../http/route-pattern';
 
 /** Request duration by method, route pattern (never the raw path: ids would explode the label set) and status. */
 export function httpMetrics(registry: Registry): RequestHandler {
@@ -13,7 +14,7 @@ export function httpMetrics(registry: Registry): RequestHandler {
   return (req, res, next) => {
     const end = duration.startTimer({ method: req.method });
     res.once('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const route = routePattern(req) ?? 'unmatched';
       end({ route, status_code: String(res.statusCode) });
     });
     next();

@@ -20,10 +20,23 @@ const errorResponse = (description: string, example: { statusCode: number; error
   content: json(ref('Error'), example),
 });
 const unauthorized = errorResponse('Missing or invalid bearer token', { statusCode: 401, error: 'Unauthorized', message: 'Unauthorized' });
-const forbidden = errorResponse('Not a member of the project (or missing scope)', { statusCode: 403, error: 'Forbidden', message: 'You are not a member of project proj-1' });
-const unknownProject = errorResponse('Unknown project, or nothing registered', { statusCode: 404, error: 'Not Found', message: 'No project with id proj-1 was found' });
-const unavailable = errorResponse('A dependency (MongoDB, Redis, the token issuer) is down; retry', { statusCode: 503, error: 'Service Unavailable', message: 'Database is unavailable, try again shortly' });
-const badRequest = (message: string) => errorResponse('Invalid input; the message names each bad field', { statusCode: 400, error: 'Bad Request', message });
+const forbidden = errorResponse('Not a member of the project (or missing scope)', {
+  statusCode: 403,
+  error: 'Forbidden',
+  message: 'You are not a member of project proj-1',
+});
+const unknownProject = errorResponse('Unknown project, or nothing registered', {
+  statusCode: 404,
+  error: 'Not Found',
+  message: 'No project with id proj-1 was found',
+});
+const unavailable = errorResponse('A dependency (MongoDB, Redis, the token issuer) is down; retry', {
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'Database is unavailable, try again shortly',
+});
+const badRequest = (message: string) =>
+  errorResponse('Invalid input; the message names each bad field', { statusCode: 400, error: 'Bad Request', message });
 
 const registrationProperties = {
   _id: { type: 'string' },
@@ -189,14 +202,24 @@ export const openApiDocument = {
       post: {
         operationId: 'registerWebhook',
         summary: 'Register the project’s webhook (one per project)',
-        requestBody: { required: true, content: json(ref('RegisterWebhookRequest'), { projectId: 'proj-1', url: registration.url, types: ['FALL_DETECTION'] }) },
+        requestBody: {
+          required: true,
+          content: json(ref('RegisterWebhookRequest'), { projectId: 'proj-1', url: registration.url, types: ['FALL_DETECTION'] }),
+        },
         responses: {
-          201: { description: 'Registered; the secret is shown only here', content: json(ref('RegistrationWithSecret'), { ...registration, secret }) },
+          201: {
+            description: 'Registered; the secret is shown only here',
+            content: json(ref('RegistrationWithSecret'), { ...registration, secret }),
+          },
           400: badRequest('url must use https'),
           401: unauthorized,
           403: forbidden,
           404: unknownProject,
-          409: errorResponse('The project already has a webhook', { statusCode: 409, error: 'Conflict', message: 'Webhook has already been registered previously' }),
+          409: errorResponse('The project already has a webhook', {
+            statusCode: 409,
+            error: 'Conflict',
+            message: 'Webhook has already been registered previously',
+          }),
           503: unavailable,
         },
       },
@@ -205,13 +228,23 @@ export const openApiDocument = {
       patch: {
         operationId: 'updateWebhook',
         summary: 'Change the URL and/or types',
-        requestBody: { required: true, content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }) },
+        requestBody: {
+          required: true,
+          content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }),
+        },
         responses: {
-          200: { description: 'Updated (no secret)', content: json(ref('Registration'), { ...registration, types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }) },
+          200: {
+            description: 'Updated (no secret)',
+            content: json(ref('Registration'), { ...registration, types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }),
+          },
           400: badRequest('types[0] must be one of: FALL_DETECTION, VITAL_THRESHOLD'),
           401: unauthorized,
           403: forbidden,
-          404: errorResponse('Nothing registered yet', { statusCode: 404, error: 'Not Found', message: 'Must register webhook before updating it' }),
+          404: errorResponse('Nothing registered yet', {
+            statusCode: 404,
+            error: 'Not Found',
+            message: 'Must register webhook before updating it',
+          }),
           503: unavailable,
         },
       },
@@ -221,7 +254,13 @@ export const openApiDocument = {
       get: {
         operationId: 'getWebhook',
         summary: 'The project’s webhook (no secret)',
-        responses: { 200: { description: 'The registration', content: json(ref('Registration'), registration) }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+        responses: {
+          200: { description: 'The registration', content: json(ref('Registration'), registration) },
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          503: unavailable,
+        },
       },
       delete: {
         operationId: 'deleteWebhook',
@@ -235,8 +274,19 @@ export const openApiDocument = {
         operationId: 'sendTestEvent',
         summary: 'Send {"test":"test"} through the queue and worker',
         responses: {
-          200: { description: 'The first attempt finished', content: json(ref('TestOutcome'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', delivered: true, statusCode: 200, durationMs: 42 }) },
-          202: { description: 'Sent; not finished within the wait', content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }) },
+          200: {
+            description: 'The first attempt finished',
+            content: json(ref('TestOutcome'), {
+              eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09',
+              delivered: true,
+              statusCode: 200,
+              durationMs: 42,
+            }),
+          },
+          202: {
+            description: 'Sent; not finished within the wait',
+            content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }),
+          },
           401: unauthorized,
           403: forbidden,
           404: unknownProject,
@@ -285,7 +335,19 @@ export const openApiDocument = {
           200: {
             description: 'A page',
             content: json(ref('DeliveryPage'), {
-              items: [{ id: '6560f1c2a9b8c7d6e5f4a3b3', eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', webhookType: 'FALL_DETECTION', attempt: 1, status: 'delivered', statusCode: 200, durationMs: 42, urlHost: 'hooks.example.com', createdAt: '2026-11-23T10:15:31.000Z' }],
+              items: [
+                {
+                  id: '6560f1c2a9b8c7d6e5f4a3b3',
+                  eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09',
+                  webhookType: 'FALL_DETECTION',
+                  attempt: 1,
+                  status: 'delivered',
+                  statusCode: 200,
+                  durationMs: 42,
+                  urlHost: 'hooks.example.com',
+                  createdAt: '2026-11-23T10:15:31.000Z',
+                },
+              ],
               nextCursor: null,
             }),
           },
@@ -303,11 +365,21 @@ export const openApiDocument = {
         operationId: 'redeliverEvent',
         summary: 'Send an event again (same X-Event-Id)',
         responses: {
-          202: { description: 'Queued', content: json(ref('Redelivery'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09', redeliveryId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09-redelivery-1a2b3c4d' }) },
+          202: {
+            description: 'Queued',
+            content: json(ref('Redelivery'), {
+              eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09',
+              redeliveryId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09-redelivery-1a2b3c4d',
+            }),
+          },
           401: unauthorized,
           403: forbidden,
           404: unknownProject,
-          410: errorResponse('The event’s payload is no longer retained', { statusCode: 410, error: 'Gone', message: 'Event 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 is no longer retained for redelivery' }),
+          410: errorResponse('The event’s payload is no longer retained', {
+            statusCode: 410,
+            error: 'Gone',
+            message: 'Event 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 is no longer retained for redelivery',
+          }),
           503: unavailable,
         },
       },
@@ -364,8 +436,22 @@ export const openApiDocument = {
         },
       },
     },
-    '/openapi.json': { get: { operationId: 'getOpenApiDocument', summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
-    '/healthz': { get: { operationId: 'getHealth', summary: 'The process is up', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } } } },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument',
+        summary: 'This document',
+        security: [],
+        responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'getHealth',
+        summary: 'The process is up',
+        security: [],
+        responses: { 200: { description: 'Up', content: json({ type: 'object' }, { status: 'ok' }) } },
+      },
+    },
     '/readyz': {
       get: {
         operationId: 'getReadiness',
@@ -373,7 +459,10 @@ export const openApiDocument = {
         security: [],
         responses: {
           200: { description: 'Ready', content: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', mongodb: 'ok' } }) },
-          503: { description: 'Not ready', content: json({ type: 'object' }, { status: 'unavailable', checks: { redis: 'ok', mongodb: 'unavailable' } }) },
+          503: {
+            description: 'Not ready',
+            content: json({ type: 'object' }, { status: 'unavailable', checks: { redis: 'ok', mongodb: 'unavailable' } }),
+          },
         },
       },
     },

@@ -22,7 +22,7 @@ export interface DeliveryLogRoutesDeps {
   registrations: RegistrationStore;
   producer: EventProducer;
   /** Resolves the :projectId of the path after checking membership (404 / 403). */
-  memberProjectId(req: Request): Promise<string>;
+  memberProjectId: (req: Request) => Promise<string>;
 }
 
 /** The delivery log: what was sent to a project's webhook, and redelivery on request. */
@@ -33,7 +33,7 @@ export function deliveryLogRoutes({ deliveries, registrations, producer, memberP
     const projectId = await memberProjectId(req);
     const query: Record<string, unknown> = { ...req.query };
     if (!validateQuery(query)) throw badRequest(describeValidationErrors(validateQuery.errors, 'query').join('; '));
-    res.json(await deliveries.page(projectId, query as DeliveryQuery));
+    res.json(await deliveries.page(projectId, query));
   });
 
   router.post('/webhooks/project/:projectId/deliveries/:eventId/redeliver', async (req, res) => {

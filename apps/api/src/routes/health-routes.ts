@@ -27,10 +27,7 @@ export function healthRoutes(deps: { redis: Redis; db: Db }): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const [redis, mongodb] = await Promise.all([
-      check(() => deps.redis.ping()),
-      check(() => deps.db.command({ ping: 1 })),
-    ]);
+    const [redis, mongodb] = await Promise.all([check(() => deps.redis.ping()), check(() => deps.db.command({ ping: 1 }))]);
     const ready = redis === 'ok' && mongodb === 'ok';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks: { redis, mongodb } });
   });

@@ -30,6 +30,10 @@ export function pathProjectOfMember(projects: ProjectAccess) {
   };
 }
 
+/** Bodies as validateBody has checked them against registerWebhookSchema and updateWebhookSchema. */
+type RegisterBody = Parameters<RegistrationStore['register']>[0];
+type UpdateBody = { projectId: string } & Parameters<RegistrationStore['update']>[1];
+
 export interface WebhookRoutesDeps {
   projects: ProjectAccess;
   registrations: RegistrationStore;

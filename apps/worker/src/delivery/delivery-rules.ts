@@ -1,9 +1,7 @@
 import type { WebhookRegistrationDocument, WebhookType } from '@novee/shared';
 
 export type DeliveryDecision =
-  | { action: 'skip' }
-  | { action: 'reject'; reason: string }
-  | { action: 'deliver'; registration: WebhookRegistrationDocument };
+  { action: 'skip' } | { action: 'reject'; reason: string } | { action: 'deliver'; registration: WebhookRegistrationDocument };
 
 /**
  * SPEC delivery rules: no webhook -> skip silently; TEST always goes; any other type must be subscribed.

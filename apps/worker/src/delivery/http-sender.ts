@@ -5,8 +5,7 @@ import { DEFAULT_PORT_ALLOW_LIST, checkWebhookUrl, guardedLookup, type PortAllow
 import type { DeliveryRequest } from './build-delivery-request';
 
 export type SendResult =
-  | { ok: true; statusCode: number; durationMs: number }
-  | { ok: false; statusCode?: number; error: string; durationMs: number };
+  { ok: true; statusCode: number; durationMs: number } | { ok: false; statusCode?: number; error: string; durationMs: number };
 
 /**
  * POSTs a signed delivery with got. 2xx is delivered; anything else (non-2xx, redirect, timeout,

@@ -41,7 +41,14 @@ export interface EndpointGuardOptions {
   handoverMaxAgeMs: number;
 }
 
-const DEFAULTS: EndpointGuardOptions = { busyRetryMs: 1_000, maxWaiters: 10, maxWaitMs: 250, stuckAfterMs: 250, deliveryTimeoutMs: 5_000, handoverMaxAgeMs: 100 };
+const DEFAULTS: EndpointGuardOptions = {
+  busyRetryMs: 1_000,
+  maxWaiters: 10,
+  maxWaitMs: 250,
+  stuckAfterMs: 250,
+  deliveryTimeoutMs: 5_000,
+  handoverMaxAgeMs: 100,
+};
 
 /**
  * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its

@@ -14,7 +14,12 @@ export class DeliveryMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.attempts = new Counter({ name: 'novee_delivery_attempts_total', help: 'Delivery attempts by outcome', labelNames: ['outcome', 'type'], registers });
+    this.attempts = new Counter({
+      name: 'novee_delivery_attempts_total',
+      help: 'Delivery attempts by outcome',
+      labelNames: ['outcome', 'type'],
+      registers,
+    });
     this.outcomes = new Counter({
       name: 'novee_deliveries_total',
       help: 'Events by final outcome (delivered, failed after the last retry, rejected, skipped)',
@@ -22,7 +27,12 @@ export class DeliveryMetrics {
       registers,
     });
     this.retries = new Counter({ name: 'novee_delivery_retries_total', help: 'Attempts after the first', labelNames: ['type'], registers });
-    this.deferrals = new Counter({ name: 'novee_delivery_deferrals_total', help: 'Jobs delayed by endpoint isolation', labelNames: ['reason'], registers });
+    this.deferrals = new Counter({
+      name: 'novee_delivery_deferrals_total',
+      help: 'Jobs delayed by endpoint isolation',
+      labelNames: ['reason'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'novee_delivery_latency_seconds',
       help: 'From enqueue to the receiver answering 2xx',

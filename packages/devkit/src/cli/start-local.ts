@@ -22,7 +22,7 @@ async function main(): Promise<number> {
 
   const receiver = await WebhookReceiver.start({ port: port('DEMO_RECEIVER_PORT', 3002) });
   receiver.respondWith((hook) => {
-    console.log(`[demo receiver] ${hook.headers['x-event-type']} ${hook.headers['x-event-id']} ${hook.rawBody}`);
+    console.log(`[demo receiver] ${String(hook.headers['x-event-type'])} ${String(hook.headers['x-event-id'])} ${hook.rawBody}`);
     return { status: 200 };
   });
   let stack: LocalStack | undefined;

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { validateEventData, validateInternalEvent } from './validate-event';
 
 const userUUID = '4f1c2b7e-8d9a-4e3b-9c1d-2a3b4c5d6e7f';
@@ -30,8 +31,17 @@ describe('event data schemas (SPEC examples)', () => {
   });
 
   it('accepts every documented vitalType', () => {
-    for (const vitalType of ['heartrate', 'heartrateVariability', 'respiratoryRate', 'pulseox', 'bloodPressureSystolic',
-      'bloodPressureDiastolic', 'glucose', 'temperature', 'EKG']) {
+    for (const vitalType of [
+      'heartrate',
+      'heartrateVariability',
+      'respiratoryRate',
+      'pulseox',
+      'bloodPressureSystolic',
+      'bloodPressureDiastolic',
+      'glucose',
+      'temperature',
+      'EKG',
+    ]) {
       const data = { ...vitals, triggeredVitals: [{ ...vitals.triggeredVitals[0], vitalType }] };
       expect(validateEventData('VITAL_THRESHOLD', data).valid).toBe(true);
     }

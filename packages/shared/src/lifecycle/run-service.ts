@@ -13,7 +13,7 @@ export function runService(service: string, start: (config: Config) => Promise<{
       logger.info('shutting down', { signal });
       running.stop().then(
         () => process.exit(0),
-        (error) => {
+        (error: unknown) => {
           logger.error('shutdown failed', { error });
           process.exit(1);
         },
@@ -22,7 +22,7 @@ export function runService(service: string, start: (config: Config) => Promise<{
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   };
-  main().catch((error) => {
+  main().catch((error: unknown) => {
     logger.error(`${service} failed to start`, { error });
     process.exit(1);
   });

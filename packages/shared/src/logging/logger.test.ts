@@ -7,7 +7,7 @@ function captureLines(logger: winston.Logger): string[] {
   logger.clear().add(
     new winston.transports.Stream({
       stream: new Writable({
-        write(chunk, _encoding, done) {
+        write(chunk: Buffer, _encoding, done) {
           lines.push(chunk.toString());
           done();
         },
@@ -22,7 +22,7 @@ describe('createLogger', () => {
     const logger = createLogger('worker');
     const lines = captureLines(logger);
     logger.info('delivery attempt', { eventId: 'e1', statusCode: 200 });
-    const entry = JSON.parse(lines[0]!);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(entry).toMatchObject({ level: 'info', message: 'delivery attempt', service: 'worker', eventId: 'e1', statusCode: 200 });
     expect(entry.timestamp).toEqual(expect.any(String));
   });

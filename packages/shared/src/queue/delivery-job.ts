@@ -46,7 +46,12 @@ export const RETRY_BACKOFF_TYPE = 'retry-schedule';
  * Job options for one event: retried on the schedule (TEST is interactive: one attempt), finished jobs kept
  * briefly for inspection, failures for a week.
  */
-export function deliveryJobOptions(eventId: string, webhookType: WebhookType, retrySchedule: number[], lane: 'normal' | 'bulk' = 'normal'): JobsOptions {
+export function deliveryJobOptions(
+  eventId: string,
+  webhookType: WebhookType,
+  retrySchedule: number[],
+  lane: 'normal' | 'bulk' = 'normal',
+): JobsOptions {
   return {
     jobId: eventId,
     priority: lane === 'bulk' ? bulkPriority(webhookType) : PRIORITY_BY_TYPE[webhookType],

@@ -17,7 +17,10 @@ export class SecretCipher {
 
   static fromKeyList(list: string): SecretCipher {
     const keys = new Map<string, Buffer>();
-    for (const entry of list.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of list
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const [id, encoded, ...rest] = entry.split(':');
       const key = Buffer.from(encoded ?? '', 'base64');
       if (!id || !KEY_ID.test(id) || rest.length || key.length !== 32) {

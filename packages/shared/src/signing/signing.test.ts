@@ -5,9 +5,7 @@ import { verifyWebhook } from './verify-webhook';
 describe('sign', () => {
   it('matches a known HMAC-SHA256 vector over "{timestamp}.{body}"', () => {
     // Computed independently: printf '1700000000000.{"test":"test"}' | openssl dgst -sha256 -hmac whsec_test
-    expect(sign('whsec_test', '1700000000000', '{"test":"test"}')).toBe(
-      '22937a88521407fd7361dc274e8ccbd84a16f54e346eba937c3093f60f5f80cb',
-    );
+    expect(sign('whsec_test', '1700000000000', '{"test":"test"}')).toBe('22937a88521407fd7361dc274e8ccbd84a16f54e346eba937c3093f60f5f80cb');
   });
 
   it('puts the signing time in X-Timestamp as Unix milliseconds', () => {
@@ -53,7 +51,9 @@ describe('verifyWebhook', () => {
 
   it('accepts a genuine delivery (plain object headers, any case, or a Headers instance)', () => {
     expect(verifyWebhook(body, headers, secret, { now })).toBe(true);
-    expect(verifyWebhook(Buffer.from(body), { 'x-timestamp': headers['X-Timestamp'], 'x-signature': headers['X-Signature'] }, secret, { now })).toBe(true);
+    expect(
+      verifyWebhook(Buffer.from(body), { 'x-timestamp': headers['X-Timestamp'], 'x-signature': headers['X-Signature'] }, secret, { now }),
+    ).toBe(true);
     expect(verifyWebhook(body, new Headers(headers), secret, { now })).toBe(true);
   });
 

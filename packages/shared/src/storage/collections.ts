@@ -9,8 +9,7 @@ export const COLLECTIONS = {
 } as const;
 
 export const projectsCollection = (db: Db) => db.collection<ProjectDocument>(COLLECTIONS.projects);
-export const registrationsCollection = (db: Db) =>
-  db.collection<WebhookRegistrationDocument>(COLLECTIONS.registrations);
+export const registrationsCollection = (db: Db) => db.collection<WebhookRegistrationDocument>(COLLECTIONS.registrations);
 export const deliveriesCollection = (db: Db) => db.collection<DeliveryRecord>(COLLECTIONS.deliveries);
 
 /**

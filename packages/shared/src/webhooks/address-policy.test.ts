@@ -55,7 +55,10 @@ describe('guardedLookup', () => {
     ((host: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => {
       const found = answers[host];
       if (!found) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
-      callback(null, found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+      callback(
+        null,
+        found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
     }) as never;
   const resolve = (lookup: ReturnType<typeof guardedLookup>, host: string, all = false) =>
     new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((done) =>

@@ -103,9 +103,9 @@ describe('checkWebhookUrl: IPv6 forms that embed an IPv4 address (SSRF corpus)',
 });
 
 describe('checkWebhookTarget (registration: also checks what the host resolves to)', () => {
-  const dns = (answers: Record<string, string[]>) => async (host: string) => {
-    if (!answers[host]) throw new Error('ENOTFOUND');
-    return answers[host]!.map((address) => ({ address }));
+  const dns = (answers: Record<string, string[]>) => (host: string) => {
+    const addresses = answers[host];
+    return addresses ? Promise.resolve(addresses.map((address) => ({ address }))) : Promise.reject(new Error('ENOTFOUND'));
   };
   const lookup = dns({
     'hooks.example.com': ['93.184.216.34'],
