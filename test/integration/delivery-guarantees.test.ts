@@ -159,4 +159,18 @@ describe('capacity (README: Capacity per million events)', () => {
     expect(BSON.calculateObjectSize(record)).toBeLessThan(400);
     console.info(`capacity: ${bytes} B of Redis per queued event, ${BSON.calculateObjectSize(record)} B per delivery record`);
   });
+
+  it('a delivery record waiting in the Redis outbox (MongoDB down) costs under 500 B', async () => {
+    const client = createRedisConnection(h.config.redisUrl, 'worker');
+    const prefix = `outbox-${randomUUID()}`;
+    const journal = new AttemptJournal(client, prefix);
+    for (let i = 0; i < 1_000; i++) {
+      await journal.append({ eventId: randomUUID(), projectId: 'capacity', webhookType: 'FALL_DETECTION', attempt: 1, status: 'failed', urlHost: 'hooks.customer.example.com', statusCode: 503, error: 'receiver answered 503', durationMs: 12 });
+    }
+    const perRecord = Number(await client.call('MEMORY', 'USAGE', `${prefix}:{deliveries}:outbox`, 'SAMPLES', '0')) / 1_000;
+    client.disconnect();
+    expect(perRecord).toBeGreaterThan(100);
+    expect(perRecord).toBeLessThan(500);
+    console.info(`capacity: ${Math.round(perRecord)} B of Redis per delivery record waiting in the outbox`);
+  });
 });

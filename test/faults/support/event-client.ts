@@ -60,7 +60,11 @@ export function flood(apiUrl: string, token: string, options: FloodOptions): Flo
         result.acks.push({ key, projectId, userUUID, eventId: answer.eventId!, at: Date.now(), tries });
         return;
       }
-      if (answer.status !== 503 && answer.status !== 0) throw new Error(`POST /events answered ${answer.status}: ${answer.text}`);
+      // Resent as a pipeline would: 503 (not enqueued), no answer (0), and 429 (a burst of resends after an outage
+      // can go past the project's rate limit) all mean "try again with the same key".
+      if (answer.status !== 503 && answer.status !== 429 && answer.status !== 0) {
+        throw new Error(`POST /events answered ${answer.status}: ${answer.text}`);
+      }
       result.unanswered++;
       if (Date.now() - started > resendForMs) break;
       await sleep(250);
