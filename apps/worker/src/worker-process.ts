@@ -101,10 +101,13 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     maxQueuedFall: config.projectMaxQueuedFallEvents,
     forgetAfterMs: forgetQueuedAfterMs(config.retrySchedule),
   });
-  const finished = (job: { id?: string; data: DeliveryJobData }) =>
+  const finished = (job: { id?: string; data: DeliveryJobData }): void => {
     quota.release(job.data.projectId, job.id!).catch((error: Error) => logger.warn('could not release queued-event quota', { error: error.message }));
+  };
   worker.on('completed', finished);
-  worker.on('failed', (job) => job?.finishedOn && finished(job)); // finishedOn: failed for good, no retry left
+  worker.on('failed', (job) => {
+    if (job?.finishedOn) finished(job); // finishedOn: failed for good, no retry left
+  });
   worker.on('error', (error) => logger.error('worker error', { error }));
   worker.on('failed', (job, error) => {
     if (!job) return;
@@ -126,7 +129,10 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     interruptedAfterMs: config.deliveryTimeoutMs + 5_000,
     maxBacklog: config.recordBacklogMax,
     // Past the bound, stop taking jobs rather than make attempts that could not be recorded; they wait in the queue.
-    onBacklog: (full) => (full ? worker.pause(true) : worker.resume()),
+    onBacklog: (full) => {
+      if (full) worker.pause(true).catch((error: Error) => logger.error('could not pause the worker', { error: error.message }));
+      else worker.resume();
+    },
   });
   await recordWriter.start();
   const metricsServer = await startMetricsServer(registry, config.metricsHost, config.metricsPort);

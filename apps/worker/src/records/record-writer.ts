@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Db, type WriteError } from 'mongodb';
 import { deliveriesCollection, type DeliveryRecord, type Logger } from '@novee/shared';
 import { outboxKey, type AttemptJournal, type OutboxRecord } from './attempt-journal';
 
@@ -144,7 +144,7 @@ function toDocument(json: string): DeliveryRecord & { _id: ObjectId } {
 
 function onlyDuplicates(error: unknown): boolean {
   if (error instanceof MongoBulkWriteError) {
-    const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    const errors: readonly WriteError[] = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
     return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY);
   }
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;

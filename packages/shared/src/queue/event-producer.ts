@@ -32,7 +32,7 @@ export function checkDeviceEvent(event: unknown): DeviceEvent {
   if (result.value.webhookType === 'TEST') {
     throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
   }
-  return result.value as DeviceEvent;
+  return result.value;
 }
 
 export interface EventProducerOptions {
