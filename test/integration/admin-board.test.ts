@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -14,15 +15,20 @@ afterAll(() => h.stop());
 const get = (path: string, headers: Record<string, string> = {}) => fetch(h.api.url + path, { headers, redirect: 'manual' });
 const cookieOf = (response: Response) => response.headers.get('set-cookie')!.split(';')[0]!;
 
+/** The part of Bull Board's queue listing (GET /admin/queues/api/queues) these tests read. */
+interface BoardQueues {
+  queues: { name: string; jobs: { id: string; data: unknown }[] }[];
+}
+
 describe('job data shown by the board', () => {
   it('is redacted to ids, type, project and timings: no names or e-mail addresses', async () => {
     const { eventId } = await h.producer.enqueue(fallDetection('board'));
     const list = await get('/admin/queues/api/queues?activeQueue=webhook-deliveries&status=latest&page=1&jobsPerPage=10', { authorization: `Bearer ${admin}` });
     expect(list.status).toBe(200);
     const text = await list.text();
-    const queue = JSON.parse(text).queues.find((q: { name: string }) => q.name === 'webhook-deliveries');
-    const job = queue.jobs.find((j: { id: string }) => j.id === eventId);
-    expect(job.data).toEqual({ eventId, projectId: 'board', webhookType: 'FALL_DETECTION', enqueuedAt: expect.any(Number), data: '[redacted]' });
+    const queue = (JSON.parse(text) as BoardQueues).queues.find((q) => q.name === 'webhook-deliveries');
+    const job = queue!.jobs.find((j) => j.id === eventId);
+    expect(job!.data).toEqual({ eventId, projectId: 'board', webhookType: 'FALL_DETECTION', enqueuedAt: expect.any(Number), data: '[redacted]' });
     expect(job).toMatchObject({ name: 'FALL_DETECTION', attempts: 0, timestamp: expect.any(Number) });
     expect(text).not.toMatch(/ada@example\.com|Lovelace|Ada|impact detected/);
 

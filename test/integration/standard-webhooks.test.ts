@@ -113,7 +113,7 @@ it('webhook-id is the event id on every retry and on redelivery; each attempt is
       expect(officialVerdicts(hook, project.secret)).toEqual(allTrue);
     }
     expect(first!.headers['x-timestamp']).not.toBe(second!.headers['x-timestamp']);
-    await eventually(async () => calls >= 3);
+    await eventually(() => calls >= 3);
   } finally {
     h.receiver.respondWith(() => ({ status: 200 }));
   }

@@ -1,6 +1,6 @@
 import { startApi, type RunningApi } from '@novee/api';
 import { QueueQuotaExceededError, loadConfig } from '@novee/shared';
-import { eventually, startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type ApiBody, type Harness } from '../support/harness';
 import { fallDetection, vitalThreshold } from '../support/fixtures';
 import { expectErrorBody } from './support';
 
@@ -13,7 +13,7 @@ const post = async (baseUrl: string, token: string, method: string, path: string
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+  return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as ApiBody) : undefined };
 };
 
 describe('rate limits (429 + Retry-After + RateLimit-*, shared across API instances)', () => {

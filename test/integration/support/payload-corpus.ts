@@ -50,9 +50,11 @@ export function payloadCorpus(): CorpusEntry[] {
       name: 'large numbers',
       webhookType: 'VITAL_THRESHOLD',
       pythonReserializes: true,
+      // Written as the doubles they are (what JSON.stringify sends): 12345678901234567890 and 2^53 + 1 were
+      // these values already, rounded when the source was parsed.
       data: vital([
-        { vitalType: 'heartrate', badValue: 1e21, thresholdValue: 12345678901234567890, vital_id: 'v-large-1', reason: 'high' },
-        { vitalType: 'bloodPressureSystolic', badValue: 1.7976931348623157e308, thresholdValue: 9007199254740993, vital_id: 'v-large-2', reason: 'high' },
+        { vitalType: 'heartrate', badValue: 1e21, thresholdValue: 12345678901234567000, vital_id: 'v-large-1', reason: 'high' },
+        { vitalType: 'bloodPressureSystolic', badValue: 1.7976931348623157e308, thresholdValue: 9007199254740992, vital_id: 'v-large-2', reason: 'high' },
       ]),
     },
     {
