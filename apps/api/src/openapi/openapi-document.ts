@@ -316,6 +316,7 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}/secret/previous': {
       parameters: [projectIdParam],
       delete: {
+        operationId: 'endSecretRotationWindow',
         summary: 'End the rotation grace window now: only the current secret signs from the next attempt on',
         responses: { 204: { description: 'Ended (also when no window was open)' }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
       },
@@ -478,17 +479,18 @@ const tooManyRequests = errorResponse('Rate limit (per token; per project on /ev
 const unsupportedMediaType = errorResponse('The body is not JSON, or not utf-8', { statusCode: 415, error: 'Unsupported Media Type', message: 'Content-Type must be application/json' });
 Object.assign(openApiDocument.paths, {
   '/admin/login': {
-    get: { summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'An HTML page (text/html)' } } },
+    get: { operationId: 'getAdminLoginPage', summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'An HTML page (text/html)' } } },
   },
   '/admin/login.js': {
-    get: { summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript (application/javascript)' } } },
+    get: { operationId: 'getAdminLoginScript', summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript (application/javascript)' } } },
   },
   '/admin/session': {
     post: {
+      operationId: 'createAdminSession',
       summary: 'Exchange an admin:queues token for a short-lived HttpOnly, SameSite=Strict session cookie scoped to /admin',
       responses: { 204: { description: 'Signed in (Set-Cookie: novee_admin=...)' }, 401: unauthorized, 403: forbidden, 503: unavailable },
     },
-    delete: { summary: 'Sign out (ends the session)', security: [], responses: { 204: { description: 'Signed out' } } },
+    delete: { operationId: 'deleteAdminSession', summary: 'Sign out (ends the session)', security: [], responses: { 204: { description: 'Signed out' } } },
   },
 });
 type Operation = { security?: unknown[]; requestBody?: unknown; responses?: Record<string, unknown> };
