@@ -62,7 +62,7 @@ describe('Idempotency-Key on POST /events', () => {
     expect(bytes).toBeLessThan(400);
   });
 
-  it('the same key for another project: 422, and that project\'s event sent without the key is enqueued', async () => {
+  it("the same key for another project: 422, and that project's event sent without the key is enqueued", async () => {
     const key = randomUUID();
     const forA = fallDetection('idem-a');
     expect((await post(forA, key)).status).toBe(202);
@@ -142,7 +142,9 @@ describe('EventProducer.enqueue with an idempotencyKey (pipelines writing to Red
     await h.producer.queue.remove(first.eventId);
     expect(await h.producer.enqueue(event, { idempotencyKey: key })).toEqual({ eventId: first.eventId, lane: 'normal', replayed: true });
     await expect(h.producer.enqueue({ ...event, projectId: 'idem-a' }, { idempotencyKey: key })).rejects.toThrow('another project');
-    await expect(h.producer.enqueue(event, { idempotencyKey: '' })).rejects.toThrow('idempotencyKey must be 1-255 printable ASCII characters');
+    await expect(h.producer.enqueue(event, { idempotencyKey: '' })).rejects.toThrow(
+      'idempotencyKey must be 1-255 printable ASCII characters',
+    );
 
     const viaApi = randomUUID();
     const { eventId } = (await post(event, viaApi)).body;

@@ -137,7 +137,10 @@ async function startExample(example: Example): Promise<RunningExample> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`example ${example.name} exited (${child.exitCode}):\n${output}`);
-    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false);
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    );
     if (answered) return started;
     if (Date.now() > deadline) throw new Error(`example ${example.name} did not start listening within 60 s:\n${output}`);
     await sleep(100);
@@ -164,7 +167,9 @@ it('the doc’s examples are exactly the ones this test knows how to judge', () 
 /** The first attempt's record for each event (the worker writes one per attempt). */
 async function firstAttempts(eventIds: string[]): Promise<DeliveryRecord[]> {
   return eventually(async () => {
-    const records = await deliveriesCollection(h.db).find({ eventId: { $in: eventIds }, attempt: 1 }).toArray();
+    const records = await deliveriesCollection(h.db)
+      .find({ eventId: { $in: eventIds }, attempt: 1 })
+      .toArray();
     return records.length === eventIds.length ? eventIds.map((id) => records.find((r) => r.eventId === id)!) : null;
   }, 20_000);
 }
@@ -217,7 +222,13 @@ describe.each(Object.keys(EXPECTED))('docs example %s', (name) => {
     // Each accepted event was handled once (the example printed its id once). Its output reaches us through a
     // pipe, possibly after the delivery record: wait for the expected lines, then compare.
     const printed = () =>
-      sent.map((s) => ({ payload: s.name, printed: target.output().split('\n').filter((line) => line.startsWith(`verified ${s.eventId} `)).length }));
+      sent.map((s) => ({
+        payload: s.name,
+        printed: target
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith(`verified ${s.eventId} `)).length,
+      }));
     const expectedPrinted = sent.map((s, i) => ({ payload: s.name, printed: expectedOutcome[i]!.status === 'delivered' ? 1 : 0 }));
     await eventually(() => JSON.stringify(printed()) === JSON.stringify(expectedPrinted), 10_000).catch(() => undefined);
     expect(printed()).toEqual(expectedPrinted);
@@ -235,7 +246,11 @@ describe.each(Object.keys(EXPECTED))('docs example %s', (name) => {
       expect(await postSigned(target, { id: `stale-${name}`, signedAt: Date.now() - 10 * 60_000 })).toBe(401);
       expect(await postSigned(target, { id: `repeat-${name}` })).toBe(200);
       expect(await postSigned(target, { id: `repeat-${name}` })).toBe(200);
-      const repeats = () => target.output().split('\n').filter((line) => line.startsWith(`verified repeat-${name} `)).length;
+      const repeats = () =>
+        target
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith(`verified repeat-${name} `)).length;
       await eventually(() => repeats() >= 1, 10_000);
       await sleep(200); // a second line, if the example printed one, would be in the pipe by now
       expect(repeats()).toBe(1);

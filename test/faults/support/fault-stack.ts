@@ -122,7 +122,10 @@ export class FaultStack {
 
   /** Start mongo-java-server again on the same port (and, with mongoOnDisk, the same data). */
   async restartMongo(): Promise<void> {
-    this.mongo = await startMongoJavaServer({ port: this.mongo.port, ...(this.options.mongoOnDisk && { h2File: join(this.dir, 'mongo.h2') }) });
+    this.mongo = await startMongoJavaServer({
+      port: this.mongo.port,
+      ...(this.options.mongoOnDisk && { h2File: join(this.dir, 'mongo.h2') }),
+    });
   }
 
   /**

@@ -11,7 +11,12 @@ export interface Answer {
 }
 
 /** fetch with full control of headers and body; the answer's JSON (if any) parsed. */
-export async function call(h: Harness, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
+export async function call(
+  h: Harness,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Answer> {
   const response = await fetch(h.api.url + path, { method, headers: options.headers, body: options.body });
   const text = await response.text();
   let json: ApiBody | undefined;

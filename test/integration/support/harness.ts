@@ -139,7 +139,12 @@ export async function startHarness(options: { workers?: number; env?: Record<str
     async request<T>(
       method: string,
       path: string,
-      { token, body, rawBody, headers: extraHeaders }: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+      {
+        token,
+        body,
+        rawBody,
+        headers: extraHeaders,
+      }: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
     ) {
       const headers: Record<string, string> = { ...extraHeaders };
       if (token) headers.authorization = `Bearer ${token}`;

@@ -1,6 +1,13 @@
 import { Router, type RequestHandler } from 'express';
 import type { Counter } from 'prom-client';
-import { EventValidationError, IdempotencyKeyReusedError, ajv, checkDeviceEvent, type DeviceEvent, type EventProducer } from '@novee/shared';
+import {
+  EventValidationError,
+  IdempotencyKeyReusedError,
+  ajv,
+  checkDeviceEvent,
+  type DeviceEvent,
+  type EventProducer,
+} from '@novee/shared';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
 import { HttpError, badRequest } from '../http/http-error';
 import { notAMember, projectNotFound } from '../projects/project-access';
