@@ -27,7 +27,13 @@ it('API SIGKILL mid-burst, unacknowledged events resent with their Idempotency-K
   const token = await stack.pipelineToken();
 
   // As fast as 64 concurrent requests go, so that many are inside the API when it dies.
-  const events = flood(stack.apiUrl, token, { count: EVENTS, projectIds: projects, perSecond: 5_000, concurrency: 64, resendForMs: 30_000 });
+  const events = flood(stack.apiUrl, token, {
+    count: EVENTS,
+    projectIds: projects,
+    perSecond: 5_000,
+    concurrency: 64,
+    resendForMs: 30_000,
+  });
   expect(await waitUntil(() => events.acks.length >= 300, 30_000)).toBe(true);
   const killedAt = Date.now();
   await stack.signal(api, 'SIGKILL');
@@ -35,7 +41,9 @@ it('API SIGKILL mid-burst, unacknowledged events resent with their Idempotency-K
   await sleep(1_000);
   await stack.startApi();
   const restartedAt = Date.now();
-  const sameEvent = (await Promise.all(replayed.map((ack) => resend(stack!.apiUrl, token, ack)))).filter((id, i) => id === replayed[i]!.eventId).length;
+  const sameEvent = (await Promise.all(replayed.map((ack) => resend(stack!.apiUrl, token, ack)))).filter(
+    (id, i) => id === replayed[i]!.eventId,
+  ).length;
   await events.done;
   await waitForDeliveries(receiver, events.acks, 30_000);
 
@@ -50,7 +58,11 @@ it('API SIGKILL mid-burst, unacknowledged events resent with their Idempotency-K
     // Duplicates are counted per key (each event sent carries its own userUUID), so a second event for a key shows.
     ...(await count(stack, receiver, events.acks)),
     // No bound promised: from the restart until the last event arrived.
-    recoverySeconds: secondsUntilAll(receiver, events.acks.map((ack) => ack.eventId), restartedAt),
+    recoverySeconds: secondsUntilAll(
+      receiver,
+      events.acks.map((ack) => ack.eventId),
+      restartedAt,
+    ),
     note:
       `${events.unanswered} answers not 202 (resent; ${enqueuedUnacknowledged} of those events were already queued), ` +
       `${sameEvent}/${REPLAYED} acknowledged events resent got their eventId back, ${events.unacknowledged} never acknowledged`,

@@ -27,7 +27,12 @@ it('MongoDB stop/start mid-flood: no event lost, every attempt has exactly one r
 
   // 50 events/s for 20 s, so that the outage falls in the middle. Anything not answered 202 (should ingestion
   // need MongoDB) is resent with the same Idempotency-Key.
-  const events = flood(stack.apiUrl, await stack.pipelineToken(), { count: EVENTS, projectIds: projects, perSecond: 50, resendForMs: 60_000 });
+  const events = flood(stack.apiUrl, await stack.pipelineToken(), {
+    count: EVENTS,
+    projectIds: projects,
+    perSecond: 50,
+    resendForMs: 60_000,
+  });
   expect(await waitUntil(() => receiver!.deliveries.length >= 200, 30_000)).toBe(true);
   await stack.stopMongo();
   const deliveredBefore = receiver.deliveries.length;

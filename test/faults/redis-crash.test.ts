@@ -29,7 +29,12 @@ it('Redis kill -9 and restart on the same AOF mid-flood: every event answered 20
   await stack.startWorker();
 
   // The pipeline resends what was not answered 202 (503 while Redis is down) with the same Idempotency-Key.
-  const events = flood(stack.apiUrl, await stack.pipelineToken(), { count: EVENTS, projectIds: projects, perSecond: 150, resendForMs: 30_000 });
+  const events = flood(stack.apiUrl, await stack.pipelineToken(), {
+    count: EVENTS,
+    projectIds: projects,
+    perSecond: 150,
+    resendForMs: 30_000,
+  });
   expect(await waitUntil(() => events.acks.length >= 300, 30_000)).toBe(true);
   const killedAt = Date.now();
   await stack.killRedis();

@@ -9,6 +9,9 @@ import { fallDetection } from './support/fixtures';
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+// The page's `document`, in the functions puppeteer runs in the browser (the project compiles without the DOM lib).
+declare const document: { body: { innerText: string }; cookie: string };
+
 let h: Harness;
 let browser: Browser;
 

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -14,15 +15,28 @@ afterAll(() => h.stop());
 const get = (path: string, headers: Record<string, string> = {}) => fetch(h.api.url + path, { headers, redirect: 'manual' });
 const cookieOf = (response: Response) => response.headers.get('set-cookie')!.split(';')[0]!;
 
+/** The part of Bull Board's queue listing (GET /admin/queues/api/queues) these tests read. */
+interface BoardQueues {
+  queues: { name: string; jobs: { id: string; data: unknown }[] }[];
+}
+
 describe('job data shown by the board', () => {
   it('is redacted to ids, type, project and timings: no names or e-mail addresses', async () => {
     const { eventId } = await h.producer.enqueue(fallDetection('board'));
-    const list = await get('/admin/queues/api/queues?activeQueue=webhook-deliveries&status=latest&page=1&jobsPerPage=10', { authorization: `Bearer ${admin}` });
+    const list = await get('/admin/queues/api/queues?activeQueue=webhook-deliveries&status=latest&page=1&jobsPerPage=10', {
+      authorization: `Bearer ${admin}`,
+    });
     expect(list.status).toBe(200);
     const text = await list.text();
-    const queue = JSON.parse(text).queues.find((q: { name: string }) => q.name === 'webhook-deliveries');
-    const job = queue.jobs.find((j: { id: string }) => j.id === eventId);
-    expect(job.data).toEqual({ eventId, projectId: 'board', webhookType: 'FALL_DETECTION', enqueuedAt: expect.any(Number), data: '[redacted]' });
+    const queue = (JSON.parse(text) as BoardQueues).queues.find((q) => q.name === 'webhook-deliveries');
+    const job = queue!.jobs.find((j) => j.id === eventId);
+    expect(job!.data).toEqual({
+      eventId,
+      projectId: 'board',
+      webhookType: 'FALL_DETECTION',
+      enqueuedAt: expect.any(Number),
+      data: '[redacted]',
+    });
     expect(job).toMatchObject({ name: 'FALL_DETECTION', attempts: 0, timestamp: expect.any(Number) });
     expect(text).not.toMatch(/ada@example\.com|Lovelace|Ada|impact detected/);
 
@@ -56,14 +70,18 @@ describe('browser session', () => {
   it('only an admin token can open a session (401 without, 403 without the scope)', async () => {
     expect((await fetch(`${h.api.url}/admin/session`, { method: 'POST' })).status).toBe(401);
     const member = await h.token('auth0|member');
-    expect((await fetch(`${h.api.url}/admin/session`, { method: 'POST', headers: { authorization: `Bearer ${member}` } })).status).toBe(403);
+    expect((await fetch(`${h.api.url}/admin/session`, { method: 'POST', headers: { authorization: `Bearer ${member}` } })).status).toBe(
+      403,
+    );
   });
 
   it('the cookie is HttpOnly, Secure, SameSite=Strict, scoped to /admin and short-lived; it opens the board until sign-out', async () => {
     const signIn = await fetch(`${h.api.url}/admin/session`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     expect(signIn.status).toBe(204);
     const setCookie = signIn.headers.get('set-cookie')!;
-    expect(setCookie).toMatch(/^novee_admin=[A-Za-z0-9_-]{43}; Max-Age=900; Path=\/admin; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/);
+    expect(setCookie).toMatch(
+      /^novee_admin=[A-Za-z0-9_-]{43}; Max-Age=900; Path=\/admin; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/,
+    );
     expect(signIn.headers.get('cache-control')).toBe('no-store');
     const cookie = cookieOf(signIn);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisConnection, deliveriesCollection, sign } from '@novee/shared';
 import { findFreePort, startMongoJavaServer, type LocalMongo } from '@novee/devkit';
-import { AttemptJournal, INTERRUPTED_ERROR } from '../../apps/worker/src/records/attempt-journal';
+import { AttemptJournal, INTERRUPTED_ERROR, type OutboxRecord } from '../../apps/worker/src/records/attempt-journal';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
@@ -12,7 +12,8 @@ import { fallDetection } from './support/fixtures';
 async function recordCounts(h: Harness, projectId: string) {
   const records = await deliveriesCollection(h.db).find({ projectId }).toArray();
   const counts = new Map<string, number>();
-  for (const r of records) counts.set(`${r.eventId}#${r.attempt}#${r.status}`, (counts.get(`${r.eventId}#${r.attempt}#${r.status}`) ?? 0) + 1);
+  for (const r of records)
+    counts.set(`${r.eventId}#${r.attempt}#${r.status}`, (counts.get(`${r.eventId}#${r.attempt}#${r.status}`) ?? 0) + 1);
   return { records, counts };
 }
 
@@ -107,7 +108,8 @@ describe('AttemptJournal: an attempt cut short by a crash still gets exactly one
   afterAll(() => redis.disconnect());
   const attempt = { eventId: 'e1', projectId: 'p', webhookType: 'FALL_DETECTION' as const, attempt: 1, urlHost: 'hooks.example.com' };
   const slot = { endpoint: 'ep', leaseId: 'lease-1' };
-  const outbox = async (prefix: string) => (await redis.xrange(`${prefix}:{deliveries}:outbox`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!));
+  const outbox = async (prefix: string) =>
+    (await redis.xrange(`${prefix}:{deliveries}:outbox`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as OutboxRecord);
 
   it('a started mark without an outcome becomes one `failed` record, even with several sweepers at once', async () => {
     const prefix = `journal-${randomUUID()}`;
@@ -122,7 +124,12 @@ describe('AttemptJournal: an attempt cut short by a crash still gets exactly one
 
     const entries = await outbox(prefix);
     expect(entries).toHaveLength(2);
-    expect(entries.find((e) => e.eventId === 'e1')).toMatchObject({ status: 'failed', error: INTERRUPTED_ERROR, attempt: 1, interrupted: true });
+    expect(entries.find((e) => e.eventId === 'e1')).toMatchObject({
+      status: 'failed',
+      error: INTERRUPTED_ERROR,
+      attempt: 1,
+      interrupted: true,
+    });
     expect(entries.find((e) => e.eventId === 'e2')).toMatchObject({ status: 'delivered' });
     expect(await redis.hlen(`${prefix}:{deliveries}:started`)).toBe(0);
   });
@@ -147,15 +154,27 @@ describe('capacity (README: Capacity per million events)', () => {
   afterAll(() => h.stop());
 
   it('one queued FALL_DETECTION with its Idempotency-Key costs under 2.5 KB of Redis; one delivery record under 400 B of BSON', async () => {
-    const client = await h.producer.queue.client;
     const key = '7f2c9b1e-4a3d-4f8e-9b6a-2d1c0e5f4a3b';
     const { eventId } = await h.producer.enqueue(fallDetection('capacity'), { idempotencyKey: key });
     const jobKey = `${h.config.queuePrefix}:webhook-deliveries:${eventId}`;
-    const bytes = Number(await client.call('MEMORY', 'USAGE', jobKey)) + Number(await client.call('MEMORY', 'USAGE', `${h.config.queuePrefix}:idempotency:${key}`));
+    const bytes =
+      Number(await h.redis.call('MEMORY', 'USAGE', jobKey)) +
+      Number(await h.redis.call('MEMORY', 'USAGE', `${h.config.queuePrefix}:idempotency:${key}`));
     expect(bytes).toBeGreaterThan(500); // it measured something real
     expect(bytes).toBeLessThan(2_500);
     const { BSON, ObjectId } = await import('mongodb');
-    const record = { _id: new ObjectId(), eventId, projectId: 'capacity', webhookType: 'FALL_DETECTION', attempt: 1, status: 'delivered', urlHost: 'hooks.customer.example.com', statusCode: 200, durationMs: 12, createdAt: new Date() };
+    const record = {
+      _id: new ObjectId(),
+      eventId,
+      projectId: 'capacity',
+      webhookType: 'FALL_DETECTION',
+      attempt: 1,
+      status: 'delivered',
+      urlHost: 'hooks.customer.example.com',
+      statusCode: 200,
+      durationMs: 12,
+      createdAt: new Date(),
+    };
     expect(BSON.calculateObjectSize(record)).toBeLessThan(400);
     console.info(`capacity: ${bytes} B of Redis per queued event, ${BSON.calculateObjectSize(record)} B per delivery record`);
   });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { deliveriesCollection, sign, verifyWebhook, type DeliveryRecord } from '@novee/shared';
-import { eventually, startHarness, type Harness } from './support/harness';
+import { eventually, startHarness, type ApiBody, type Harness } from './support/harness';
 import { fallDetection, vitalThreshold } from './support/fixtures';
 
 let h: Harness;
@@ -277,7 +277,7 @@ describe('Idempotency-Key', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${pipeline}`, 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(event),
-      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as ApiBody }));
     const [a, b] = [await send(), await send()];
     expect(a.status).toBe(202);
     expect(b).toEqual(a);

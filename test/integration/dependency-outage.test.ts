@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, findFreePort } from '@novee/devkit';
 import { SecretCipher, loadConfig, projectsCollection } from '@novee/shared';
-import { AUDIENCE } from './support/harness';
+import { AUDIENCE, type ApiBody } from './support/harness';
 import { fallDetection } from './support/fixtures';
 
 /** An API whose Redis, MongoDB and/or issuer are down (nothing listens on their ports). */
@@ -31,7 +31,7 @@ async function call(api: RunningApi, method: string, path: string, token?: strin
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as ApiBody };
 }
 
 let issuer: LocalTokenIssuer;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import IORedis from 'ioredis';
 import { startRedisServer, type LocalRedis } from '@novee/devkit';
 import type { DeliveryJobData } from '@novee/shared';
-import { eventually, startHarness, type Harness } from './support/harness';
+import { eventually, startHarness, type ApiResponse, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 import { ReplyHoldingProxy } from './support/reply-holding-proxy';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 /** The API, on `redisUrl`, and no worker: what the API adds stays in the queue to be counted. */
-async function harnessOn(redisUrl: string): Promise<{ h: Harness; post: (event: unknown, key?: string) => ReturnType<Harness['request']> }> {
+async function harnessOn(redisUrl: string): Promise<{ h: Harness; post: (event: unknown, key?: string) => Promise<ApiResponse> }> {
   const h = await startHarness({ workers: 0, env: { REDIS_URL: redisUrl, ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) } });
   await h.createProject('outcome', ['auth0|member']);
   const token = await h.token('auth0|member', 'events:write');

@@ -15,21 +15,24 @@ describe('POST /events: project and membership', () => {
   const post = async (sub: string, scope: string | undefined, body: unknown) =>
     h.request('POST', '/events', { token: await h.token(sub, scope), body });
 
-  it('unknown project: 404 with the management API\'s message, for every kind of token', async () => {
-    for (const [sub, scope] of [['auth0|member', 'events:write'], ['pipeline@clients', 'events:write:any']] as const) {
+  it("unknown project: 404 with the management API's message, for every kind of token", async () => {
+    for (const [sub, scope] of [
+      ['auth0|member', 'events:write'],
+      ['pipeline@clients', 'events:write:any'],
+    ] as const) {
       const res = await post(sub, scope, fallDetection('acc-nope'));
       expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'No project with id acc-nope was found' });
     }
   });
 
-  it('events:write: only for projects whose members include the token\'s sub (machine clients too)', async () => {
+  it("events:write: only for projects whose members include the token's sub (machine clients too)", async () => {
     expect((await post('auth0|member', 'events:write', fallDetection('acc-1'))).status).toBe(202);
     expect((await post('ingest-client@clients', 'events:write', fallDetection('acc-1'))).status).toBe(202);
     const outsider = await post('auth0|member', 'events:write', fallDetection('acc-2'));
     expect(outsider.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'You are not a member of project acc-2' });
   });
 
-  it('events:write:any (the platform\'s own pipelines): any existing project', async () => {
+  it("events:write:any (the platform's own pipelines): any existing project", async () => {
     const res = await post('pipeline@clients', 'events:write:any', fallDetection('acc-2'));
     expect(res.status).toBe(202);
     expect((await h.producer.queue.getJob(res.body.eventId))?.data.projectId).toBe('acc-2');

@@ -53,16 +53,16 @@ describe('Idempotency-Key on POST /events', () => {
     expect(again).toMatchObject({ status: 202, body: { eventId } });
     expect(await h.producer.queue.getJob(eventId)).toBeUndefined(); // not enqueued a second time
 
-    const ttl = await (await h.producer.queue.client).pttl(recordKey(key));
+    const ttl = await h.redis.pttl(recordKey(key));
     expect(ttl).toBeGreaterThan(36 * 3_600_000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(36 * 3_600_000);
     // README's capacity figure: one key's record is a few hundred bytes of Redis memory.
-    const bytes = Number(await (await h.producer.queue.client).call('MEMORY', 'USAGE', recordKey(key)));
+    const bytes = Number(await h.redis.call('MEMORY', 'USAGE', recordKey(key)));
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThan(400);
   });
 
-  it('the same key for another project: 422, and that project\'s event sent without the key is enqueued', async () => {
+  it("the same key for another project: 422, and that project's event sent without the key is enqueued", async () => {
     const key = randomUUID();
     const forA = fallDetection('idem-a');
     expect((await post(forA, key)).status).toBe(202);
@@ -142,7 +142,9 @@ describe('EventProducer.enqueue with an idempotencyKey (pipelines writing to Red
     await h.producer.queue.remove(first.eventId);
     expect(await h.producer.enqueue(event, { idempotencyKey: key })).toEqual({ eventId: first.eventId, lane: 'normal', replayed: true });
     await expect(h.producer.enqueue({ ...event, projectId: 'idem-a' }, { idempotencyKey: key })).rejects.toThrow('another project');
-    await expect(h.producer.enqueue(event, { idempotencyKey: '' })).rejects.toThrow('idempotencyKey must be 1-255 printable ASCII characters');
+    await expect(h.producer.enqueue(event, { idempotencyKey: '' })).rejects.toThrow(
+      'idempotencyKey must be 1-255 printable ASCII characters',
+    );
 
     const viaApi = randomUUID();
     const { eventId } = (await post(event, viaApi)).body;

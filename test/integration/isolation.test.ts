@@ -15,20 +15,24 @@ describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, share
   });
   const options = { maxInFlight: 2, leaseMs: 300, failureThreshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 };
   const leaseOf = (result: AdmitResult) => (result.status === 'admitted' ? result.leaseId : null);
+  const admitted = (result: AdmitResult) => {
+    if (result.status !== 'admitted') throw new Error(`expected admission, got ${result.status}`);
+    return result;
+  };
 
   it('caps in-flight deliveries per endpoint across processes, tells how old the oldest is, and an expired lease frees its slot', async () => {
     const prefix = `slots-${randomUUID()}`;
     const workerA = new EndpointState(redisA, prefix, options);
     const workerB = new EndpointState(redisB, prefix, options);
-    const first = leaseOf(await workerA.admit('ep'));
+    const first = admitted(await workerA.admit('ep'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = leaseOf(await workerB.admit('ep'));
-    expect(first && second).toBeTruthy();
+    expect(first.leaseId && second).toBeTruthy();
     const busy = await workerA.admit('ep');
     expect(busy.status).toBe('busy');
     if (busy.status === 'busy') expect(busy.oldestAgeMs).toBeGreaterThanOrEqual(45);
     expect(leaseOf(await workerB.admit('other-endpoint'))).toBeTruthy();
-    await workerA.finish('ep', first, true);
+    await workerA.finish('ep', first.leaseId, true, first.generation);
     expect(leaseOf(await workerB.admit('ep'))).toBeTruthy();
     expect((await workerA.admit('ep')).status).toBe('busy');
     await new Promise((resolve) => setTimeout(resolve, 350)); // leases of a crashed worker lapse

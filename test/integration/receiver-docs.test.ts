@@ -129,15 +129,18 @@ async function startExample(example: Example): Promise<RunningExample> {
     env: { ...process.env, NOVEE_WEBHOOK_SECRET: secret, PORT: String(port), HOST: '127.0.0.1', PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const started: RunningExample = { example, projectId, secret, url, process: child, output: () => output };
 
   // Ready once it answers HTTP at all (a GET on the POST route gets a 404/405).
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`example ${example.name} exited (${child.exitCode}):\n${output}`);
-    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false);
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    );
     if (answered) return started;
     if (Date.now() > deadline) throw new Error(`example ${example.name} did not start listening within 60 s:\n${output}`);
     await sleep(100);
@@ -149,7 +152,7 @@ beforeAll(async () => {
   h = await startHarness({ workers: 1 });
   const results = await Promise.allSettled(examples.map(async (example) => running.set(example.name, await startExample(example))));
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed.length) throw new Error(failed.map((r) => String(r.reason?.message ?? r.reason)).join('\n\n'));
+  if (failed.length) throw new Error(failed.map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason))).join('\n\n'));
 }, 300_000);
 
 afterAll(async () => {
@@ -164,7 +167,9 @@ it('the doc’s examples are exactly the ones this test knows how to judge', () 
 /** The first attempt's record for each event (the worker writes one per attempt). */
 async function firstAttempts(eventIds: string[]): Promise<DeliveryRecord[]> {
   return eventually(async () => {
-    const records = await deliveriesCollection(h.db).find({ eventId: { $in: eventIds }, attempt: 1 }).toArray();
+    const records = await deliveriesCollection(h.db)
+      .find({ eventId: { $in: eventIds }, attempt: 1 })
+      .toArray();
     return records.length === eventIds.length ? eventIds.map((id) => records.find((r) => r.eventId === id)!) : null;
   }, 20_000);
 }
@@ -217,9 +222,15 @@ describe.each(Object.keys(EXPECTED))('docs example %s', (name) => {
     // Each accepted event was handled once (the example printed its id once). Its output reaches us through a
     // pipe, possibly after the delivery record: wait for the expected lines, then compare.
     const printed = () =>
-      sent.map((s) => ({ payload: s.name, printed: target.output().split('\n').filter((line) => line.startsWith(`verified ${s.eventId} `)).length }));
+      sent.map((s) => ({
+        payload: s.name,
+        printed: target
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith(`verified ${s.eventId} `)).length,
+      }));
     const expectedPrinted = sent.map((s, i) => ({ payload: s.name, printed: expectedOutcome[i]!.status === 'delivered' ? 1 : 0 }));
-    await eventually(async () => JSON.stringify(printed()) === JSON.stringify(expectedPrinted), 10_000).catch(() => undefined);
+    await eventually(() => JSON.stringify(printed()) === JSON.stringify(expectedPrinted), 10_000).catch(() => undefined);
     expect(printed()).toEqual(expectedPrinted);
   });
 
@@ -235,8 +246,12 @@ describe.each(Object.keys(EXPECTED))('docs example %s', (name) => {
       expect(await postSigned(target, { id: `stale-${name}`, signedAt: Date.now() - 10 * 60_000 })).toBe(401);
       expect(await postSigned(target, { id: `repeat-${name}` })).toBe(200);
       expect(await postSigned(target, { id: `repeat-${name}` })).toBe(200);
-      const repeats = () => target.output().split('\n').filter((line) => line.startsWith(`verified repeat-${name} `)).length;
-      await eventually(async () => repeats() >= 1, 10_000);
+      const repeats = () =>
+        target
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith(`verified repeat-${name} `)).length;
+      await eventually(() => repeats() >= 1, 10_000);
       await sleep(200); // a second line, if the example printed one, would be in the pipe by now
       expect(repeats()).toBe(1);
       expect(target.output()).not.toContain(`verified stale-${name}`);

@@ -124,7 +124,7 @@ it('403 for a missing scope names the scope; the access line says 403', async ()
   expect(await accessLine(res.headers.get('x-request-id')!)).toMatchObject({ status: 403, route: '/events', projectId: 'logged' });
 });
 
-it("POST /events: the access line carries the event id, and so does every worker line for that event", async () => {
+it('POST /events: the access line carries the event id, and so does every worker line for that event', async () => {
   const pipeline = await stack.issuer.issueToken({ sub: 'pipeline@clients', scope: 'events:write:any' });
   const res = await call('POST', '/events', { token: pipeline, body: fallDetection('logged') });
   expect(res.status).toBe(202);

@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { expect } from '@jest/globals';
 import { verifyWebhook } from '@novee/shared';
 import type { ReceivedWebhook } from '@novee/devkit';
 import { startHarness, type Harness } from './support/harness';
@@ -59,7 +60,7 @@ it('rotate: X-Signature moves to the new secret at once; a receiver still on the
     secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     expiresAt: expect.any(String),
   });
-  const newSecret = rotated.body.secret as string;
+  const newSecret = rotated.body.secret;
   const expiresAt = Date.parse(rotated.body.expiresAt);
   expect(newSecret).not.toBe(oldSecret);
   expect(expiresAt).toBeGreaterThanOrEqual(rotatedAt + GRACE_MS);
@@ -103,8 +104,8 @@ it('rotate: X-Signature moves to the new secret at once; a receiver still on the
 it('DELETE …/secret/previous ends the window early; rotating again keeps only the one just replaced', async () => {
   const project = await h.webhookProject('rotate-early');
   const first = project.secret;
-  const second = (await h.request('POST', '/webhooks/project/rotate-early/secret/rotate', { token: member })).body.secret as string;
-  const third = (await h.request('POST', '/webhooks/project/rotate-early/secret/rotate', { token: member })).body.secret as string;
+  const second = (await h.request('POST', '/webhooks/project/rotate-early/secret/rotate', { token: member })).body.secret;
+  const third = (await h.request('POST', '/webhooks/project/rotate-early/secret/rotate', { token: member })).body.secret;
 
   const during = await deliverOne(project.projectId, project.path);
   expect(signatureCount(during)).toBe(2);

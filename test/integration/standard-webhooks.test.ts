@@ -46,7 +46,12 @@ it('every delivery carries Standard Webhooks headers that the npm and PyPI stand
   const corpus = payloadCorpus();
   const eventIds: string[] = [];
   for (const entry of corpus) {
-    const res = await postEvent({ projectId: project.projectId, userUUID: entry.data.userUUID, webhookType: entry.webhookType, data: entry.data });
+    const res = await postEvent({
+      projectId: project.projectId,
+      userUUID: entry.data.userUUID,
+      webhookType: entry.webhookType,
+      data: entry.data,
+    });
     expect(res.status).toBe(202);
     eventIds.push(res.body.eventId);
   }
@@ -60,7 +65,9 @@ it('every delivery carries Standard Webhooks headers that the npm and PyPI stand
     expect(hook.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect({ entry: entry.name, ...officialVerdicts(hook, project.secret) }).toEqual({ entry: entry.name, ...allTrue });
     // The npm library hands back the parsed payload it verified.
-    expect(new Webhook(project.secret).verify(hook.rawBody, hook.headers as Record<string, string>)).toEqual(JSON.parse(JSON.stringify(entry.data)));
+    expect(new Webhook(project.secret).verify(hook.rawBody, hook.headers as Record<string, string>)).toEqual(
+      JSON.parse(JSON.stringify(entry.data)),
+    );
   }
   expect(pythonStandardWebhooksVerifies(hooks, project.secret)).toEqual(corpus.map(() => true));
   // And they refuse what they should: another secret, a changed body.
@@ -105,7 +112,9 @@ it('webhook-id is the event id on every retry and on redelivery; each attempt is
   try {
     const { body } = await postEvent(fallDetection(project.projectId));
     const [first, second] = await h.receiver.waitFor(2, { path: project.path });
-    const redelivered = await h.request('POST', `/webhooks/project/${project.projectId}/deliveries/${body.eventId}/redeliver`, { token: member });
+    const redelivered = await h.request('POST', `/webhooks/project/${project.projectId}/deliveries/${body.eventId}/redeliver`, {
+      token: member,
+    });
     expect(redelivered.status).toBe(202);
     const hooks = await h.receiver.waitFor(3, { path: project.path });
     for (const hook of hooks) {
@@ -113,7 +122,7 @@ it('webhook-id is the event id on every retry and on redelivery; each attempt is
       expect(officialVerdicts(hook, project.secret)).toEqual(allTrue);
     }
     expect(first!.headers['x-timestamp']).not.toBe(second!.headers['x-timestamp']);
-    await eventually(async () => calls >= 3);
+    await eventually(() => calls >= 3);
   } finally {
     h.receiver.respondWith(() => ({ status: 200 }));
   }

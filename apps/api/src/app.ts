@@ -64,13 +64,25 @@ export function createApp(deps: AppDeps): Express {
 
   // Hardening (security headers, 405, the board's own sign-in, rate limits, JSON only, no-store): kept together.
   const authenticate = bearerAuth(deps.auth);
-  const limits = { redis: deps.redis, queuePrefix: deps.security.queuePrefix, logger: deps.logger,
-    managementPerMinute: deps.security.rateLimitManagementPerMinute, eventsPerSecond: deps.security.rateLimitEventsPerSecond };
+  const limits = {
+    redis: deps.redis,
+    queuePrefix: deps.security.queuePrefix,
+    logger: deps.logger,
+    managementPerMinute: deps.security.rateLimitManagementPerMinute,
+    eventsPerSecond: deps.security.rateLimitEventsPerSecond,
+  };
   app.use(securityHeaders());
   app.use(methodNotAllowed(openApiDocument.paths));
   app.use('/docs', uiContentSecurityPolicy());
-  app.use(adminRoutes({ queue: deps.producer.queue, readOnly: deps.bullBoardReadOnly, showJobData: deps.security.bullBoardShowJobData,
-    authenticate, sessions: new AdminSessions(deps.redis, deps.security.queuePrefix, deps.security.adminSessionTtlMs) }));
+  app.use(
+    adminRoutes({
+      queue: deps.producer.queue,
+      readOnly: deps.bullBoardReadOnly,
+      showJobData: deps.security.bullBoardShowJobData,
+      authenticate,
+      sessions: new AdminSessions(deps.redis, deps.security.queuePrefix, deps.security.adminSessionTtlMs),
+    }),
+  );
 
   app.use(healthRoutes({ redis: deps.redis, db: deps.db }));
   app.use(docsRoutes());
@@ -87,7 +99,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   const projects = new ProjectAccess(deps.db);
-  const registrations = new RegistrationStore(deps.db, deps.indexesReady, deps.cipher, deps.announceRegistrationChange, deps.secretRotationGraceMs);
+  const registrations = new RegistrationStore(
+    deps.db,
+    deps.indexesReady,
+    deps.cipher,
+    deps.announceRegistrationChange,
+    deps.secretRotationGraceMs,
+  );
   app.use(webhookRoutes({ projects, registrations, testEvents: deps.testEvents, urlPolicy: deps.urlPolicy }));
   app.use(
     deliveryLogRoutes({

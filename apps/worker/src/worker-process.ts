@@ -101,10 +101,15 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     maxQueuedFall: config.projectMaxQueuedFallEvents,
     forgetAfterMs: forgetQueuedAfterMs(config.retrySchedule),
   });
-  const finished = (job: { id?: string; data: DeliveryJobData }) =>
-    quota.release(job.data.projectId, job.id!).catch((error: Error) => logger.warn('could not release queued-event quota', { error: error.message }));
+  const finished = (job: { id?: string; data: DeliveryJobData }): void => {
+    quota
+      .release(job.data.projectId, job.id!)
+      .catch((error: Error) => logger.warn('could not release queued-event quota', { error: error.message }));
+  };
   worker.on('completed', finished);
-  worker.on('failed', (job) => job?.finishedOn && finished(job)); // finishedOn: failed for good, no retry left
+  worker.on('failed', (job) => {
+    if (job?.finishedOn) finished(job); // finishedOn: failed for good, no retry left
+  });
   worker.on('error', (error) => logger.error('worker error', { error }));
   worker.on('failed', (job, error) => {
     if (!job) return;
@@ -118,16 +123,26 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     });
   });
   await worker.waitUntilReady();
-  const recordWriter = new RecordWriter(createRedisConnection(config.redisUrl, 'worker', logger), journal, mongo.db, config.queuePrefix, logger, {
-    batchSize: 500,
-    blockMs: 1_000,
-    claimIdleMs: 5_000, // a dead worker's unwritten records move soon; a live one's written twice are ignored (same _id)
-    // No delivery outlives its timeout, so an older started mark is a dead worker's.
-    interruptedAfterMs: config.deliveryTimeoutMs + 5_000,
-    maxBacklog: config.recordBacklogMax,
-    // Past the bound, stop taking jobs rather than make attempts that could not be recorded; they wait in the queue.
-    onBacklog: (full) => (full ? worker.pause(true) : worker.resume()),
-  });
+  const recordWriter = new RecordWriter(
+    createRedisConnection(config.redisUrl, 'worker', logger),
+    journal,
+    mongo.db,
+    config.queuePrefix,
+    logger,
+    {
+      batchSize: 500,
+      blockMs: 1_000,
+      claimIdleMs: 5_000, // a dead worker's unwritten records move soon; a live one's written twice are ignored (same _id)
+      // No delivery outlives its timeout, so an older started mark is a dead worker's.
+      interruptedAfterMs: config.deliveryTimeoutMs + 5_000,
+      maxBacklog: config.recordBacklogMax,
+      // Past the bound, stop taking jobs rather than make attempts that could not be recorded; they wait in the queue.
+      onBacklog: (full) => {
+        if (full) worker.pause(true).catch((error: Error) => logger.error('could not pause the worker', { error: error.message }));
+        else worker.resume();
+      },
+    },
+  );
   await recordWriter.start();
   const metricsServer = await startMetricsServer(registry, config.metricsHost, config.metricsPort);
   logger.info('worker started', { concurrency: config.workerConcurrency, queue: DELIVERY_QUEUE, metricsUrl: metricsServer.url });

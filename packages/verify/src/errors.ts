@@ -15,7 +15,10 @@ export class WebhookVerificationError extends Error {
 /** A header the scheme needs is absent (e.g. a proxy dropped it, or the request is not from Novee). */
 export class MissingHeaderError extends WebhookVerificationError {
   override name = 'MissingHeaderError';
-  constructor(readonly header: string, detail = `missing ${header} header`) {
+  constructor(
+    readonly header: string,
+    detail = `missing ${header} header`,
+  ) {
     super('missing_header', detail);
   }
 }
@@ -23,7 +26,10 @@ export class MissingHeaderError extends WebhookVerificationError {
 /** A header is present but not in the documented form (e.g. a timestamp that is not a number). */
 export class InvalidHeaderError extends WebhookVerificationError {
   override name = 'InvalidHeaderError';
-  constructor(readonly header: string, detail: string) {
+  constructor(
+    readonly header: string,
+    detail: string,
+  ) {
     super('invalid_header', `${header} ${detail}`);
   }
 }

@@ -1,7 +1,5 @@
 /** Node's IncomingHttpHeaders, a plain object in any case, or a Fetch API Headers instance. */
-export type HeaderBag =
-  | Record<string, string | string[] | undefined>
-  | { get(name: string): string | null };
+export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
 /** One header's value, whatever the casing of its name; the first value if it was sent more than once. */
 export function readHeader(headers: HeaderBag, name: string): string | undefined {

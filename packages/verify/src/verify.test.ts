@@ -42,7 +42,9 @@ describe('signatures', () => {
   });
 
   it('signs X-Signature with the whole secret string over "{ms}.{body}" (a known vector)', () => {
-    expect(signXSignature('whsec_test', '1700000000000', '{"test":"test"}')).toBe('22937a88521407fd7361dc274e8ccbd84a16f54e346eba937c3093f60f5f80cb');
+    expect(signXSignature('whsec_test', '1700000000000', '{"test":"test"}')).toBe(
+      '22937a88521407fd7361dc274e8ccbd84a16f54e346eba937c3093f60f5f80cb',
+    );
     expect(signXSignature('whsec_test', '1', Buffer.from(body))).toBe(signXSignature('whsec_test', '1', body));
   });
 
@@ -55,8 +57,20 @@ describe('signatures', () => {
 describe('verify: Standard Webhooks', () => {
   it('accepts a genuine request (string or bytes body, any header casing, Headers instance) and says what matched', () => {
     const headers = standardHeaders([secret]);
-    expect(verify(body, headers, [secret], { now: nowMs })).toEqual({ scheme: 'standard-webhooks', id: 'evt-1', timestamp: new Date(nowMs), secretIndex: 0 });
-    expect(verify(Buffer.from(body), { 'Webhook-Id': 'evt-1', 'WEBHOOK-TIMESTAMP': seconds, 'webhook-signature': headers['webhook-signature'] }, secret, { now: nowMs }).id).toBe('evt-1');
+    expect(verify(body, headers, [secret], { now: nowMs })).toEqual({
+      scheme: 'standard-webhooks',
+      id: 'evt-1',
+      timestamp: new Date(nowMs),
+      secretIndex: 0,
+    });
+    expect(
+      verify(
+        Buffer.from(body),
+        { 'Webhook-Id': 'evt-1', 'WEBHOOK-TIMESTAMP': seconds, 'webhook-signature': headers['webhook-signature'] },
+        secret,
+        { now: nowMs },
+      ).id,
+    ).toBe('evt-1');
     expect(verify(body, new Headers(headers), [secret], { now: nowMs }).scheme).toBe('standard-webhooks');
   });
 
@@ -72,14 +86,22 @@ describe('verify: Standard Webhooks', () => {
     const headers = standardHeaders([secret]);
     expect(() => verify(body.replace('José', 'Jose'), headers, [secret], { now: nowMs })).toThrow(NoMatchingSignatureError);
     expect(() => verify(body, { ...headers, 'webhook-id': 'evt-2' }, [secret], { now: nowMs })).toThrow(NoMatchingSignatureError);
-    expect(() => verify(body, { ...headers, 'webhook-timestamp': String(Number(seconds) + 1) }, [secret], { now: nowMs })).toThrow(NoMatchingSignatureError);
+    expect(() => verify(body, { ...headers, 'webhook-timestamp': String(Number(seconds) + 1) }, [secret], { now: nowMs })).toThrow(
+      NoMatchingSignatureError,
+    );
     expect(() => verify(body, { ...headers, 'webhook-signature': 'v2,abc' }, [secret], { now: nowMs })).toThrow('no v1 signature');
   });
 
   it('refuses a timestamp more than 5 minutes away, either way, with StaleTimestampError', () => {
     const headers = standardHeaders([secret]);
     expect(verify(body, headers, [secret], { now: nowMs + 300_000 }).scheme).toBe('standard-webhooks');
-    const late = (() => { try { verify(body, headers, [secret], { now: nowMs + 301_000 }); } catch (e) { return e; } })();
+    const late = (() => {
+      try {
+        verify(body, headers, [secret], { now: nowMs + 301_000 });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(late).toBeInstanceOf(StaleTimestampError);
     expect(late).toMatchObject({ reason: 'stale_timestamp', message: 'timestamp is 301 s old; tolerance is 300 s' });
     expect(() => verify(body, headers, [secret], { now: nowMs - 301_000 })).toThrow('in the future');
@@ -100,7 +122,12 @@ describe('verify: X-Signature', () => {
   const headers = { 'X-Timestamp': timestamp, 'X-Signature': signXSignature(secret, timestamp, body), 'X-Event-Id': 'evt-1' };
 
   it('is used when there is no webhook-signature, or when asked for', () => {
-    expect(verify(body, headers, [secret], { now: nowMs })).toEqual({ scheme: 'x-signature', id: 'evt-1', timestamp: new Date(nowMs), secretIndex: 0 });
+    expect(verify(body, headers, [secret], { now: nowMs })).toEqual({
+      scheme: 'x-signature',
+      id: 'evt-1',
+      timestamp: new Date(nowMs),
+      secretIndex: 0,
+    });
     const both = { ...headers, ...standardHeaders([secret]) };
     expect(verify(body, both, [secret], { now: nowMs }).scheme).toBe('standard-webhooks');
     expect(verify(body, both, [secret], { now: nowMs, scheme: 'x-signature' }).scheme).toBe('x-signature');

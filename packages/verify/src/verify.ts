@@ -32,7 +32,12 @@ export const DEFAULT_TOLERANCE_MS = 5 * 60 * 1000;
  * Returns what was verified; throws a WebhookVerificationError subclass saying why not. Comparisons are
  * timing-safe.
  */
-export function verify(rawBody: Body, headers: HeaderBag, secrets: string | readonly string[], options: VerifyOptions = {}): VerifiedWebhook {
+export function verify(
+  rawBody: Body,
+  headers: HeaderBag,
+  secrets: string | readonly string[],
+  options: VerifyOptions = {},
+): VerifiedWebhook {
   const secretList = typeof secrets === 'string' ? [secrets] : [...secrets];
   if (secretList.length === 0 || secretList.some((s) => typeof s !== 'string' || s.length === 0)) {
     throw new TypeError('verify needs at least one non-empty secret');

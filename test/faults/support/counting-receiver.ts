@@ -89,7 +89,8 @@ export class CountingReceiver {
     const at = Date.now();
     let userUUID = '';
     try {
-      userUUID = String((JSON.parse(body) as { userUUID?: unknown }).userUUID ?? '');
+      const parsed = JSON.parse(body) as { userUUID?: unknown };
+      if (typeof parsed.userUUID === 'string') userUUID = parsed.userUUID;
     } catch {
       // not an event body: counted by its X-Event-Id only
     }

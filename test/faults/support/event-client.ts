@@ -96,7 +96,12 @@ export async function resend(apiUrl: string, token: string, ack: Ack): Promise<s
 }
 
 /** status 0: no HTTP answer (connection refused or reset, timeout). */
-async function post(apiUrl: string, token: string, key: string, body: string): Promise<{ status: number; eventId?: string; text?: string }> {
+async function post(
+  apiUrl: string,
+  token: string,
+  key: string,
+  body: string,
+): Promise<{ status: number; eventId?: string; text?: string }> {
   try {
     const res = await fetch(`${apiUrl}/events`, {
       method: 'POST',
@@ -116,6 +121,13 @@ function fallDetection(projectId: string, userUUID: string) {
     projectId,
     userUUID,
     webhookType: 'FALL_DETECTION',
-    data: { userUUID, reasons: ['impact detected'], happenedAt: '2026-11-23T10:15:30.000Z', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+    data: {
+      userUUID,
+      reasons: ['impact detected'],
+      happenedAt: '2026-11-23T10:15:30.000Z',
+      email: 'ada@example.com',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+    },
   };
 }

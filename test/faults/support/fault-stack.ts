@@ -15,7 +15,7 @@ import {
   type LocalMongo,
   type LocalRedis,
 } from '@novee/devkit';
-import { DELIVERY_QUEUE, SecretCipher, createRedisConnection, projectsCollection } from '@novee/shared';
+import { DELIVERY_QUEUE, SecretCipher, createRedisConnection, projectsCollection, type DeliveryJobData } from '@novee/shared';
 
 const ROOT = join(__dirname, '../../..');
 const AUDIENCE = 'https://api.novee.faults';
@@ -47,7 +47,7 @@ export interface ServiceProcess {
 export class FaultStack {
   /** The test's own view of MongoDB (delivery records) and of the queue (jobs still pending). */
   readonly db: Db;
-  readonly queue: Queue;
+  readonly queue: Queue<DeliveryJobData>;
   private readonly services = new Set<ChildProcess>();
   private logCount = 0;
 
@@ -63,7 +63,7 @@ export class FaultStack {
     private readonly options: FaultStackOptions,
   ) {
     this.db = mongoClient.db(env.MONGODB_DB);
-    this.queue = new Queue(DELIVERY_QUEUE, { connection: queueRedis, prefix: env.QUEUE_PREFIX });
+    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: queueRedis, prefix: env.QUEUE_PREFIX });
   }
 
   static async start(options: FaultStackOptions = {}): Promise<FaultStack> {
@@ -122,7 +122,10 @@ export class FaultStack {
 
   /** Start mongo-java-server again on the same port (and, with mongoOnDisk, the same data). */
   async restartMongo(): Promise<void> {
-    this.mongo = await startMongoJavaServer({ port: this.mongo.port, ...(this.options.mongoOnDisk && { h2File: join(this.dir, 'mongo.h2') }) });
+    this.mongo = await startMongoJavaServer({
+      port: this.mongo.port,
+      ...(this.options.mongoOnDisk && { h2File: join(this.dir, 'mongo.h2') }),
+    });
   }
 
   /**

@@ -60,11 +60,19 @@ export function secondsUntilAll(receiver: CountingReceiver, eventIds: string[], 
  * Count what happened to `acks`. Records are read until they are complete or `recordsWithinMs` has passed
  * (workers write them in batches, and after an outage they may still be catching up).
  */
-export async function count(stack: FaultStack, receiver: CountingReceiver, acks: Ack[], { recordsWithinMs = 10_000 } = {}): Promise<Counts> {
+export async function count(
+  stack: FaultStack,
+  receiver: CountingReceiver,
+  acks: Ack[],
+  { recordsWithinMs = 10_000 } = {},
+): Promise<Counts> {
   const deliveriesByUser = new Map<string, number>();
   for (const { userUUID } of receiver.deliveries) deliveriesByUser.set(userUUID, (deliveriesByUser.get(userUUID) ?? 0) + 1);
   const undelivered = acks.filter((ack) => !deliveriesByUser.get(ack.userUUID));
-  const pending = await countPending(stack, undelivered.map((ack) => ack.eventId));
+  const pending = await countPending(
+    stack,
+    undelivered.map((ack) => ack.eventId),
+  );
 
   let records = { missing: 0, doubled: 0 };
   const complete = await waitUntil(async () => {

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { startHarness, type Harness } from '../support/harness';
+import { startHarness, type ApiBody, type Harness } from '../support/harness';
 import { fallDetection } from '../support/fixtures';
 import { call, expectErrorBody } from './support';
 
@@ -49,7 +49,9 @@ describe('tokens only from the Authorization header', () => {
   });
 
   it('a query token is refused even next to a valid header token (it would end up in logs either way)', async () => {
-    const answer = await call(h, 'DELETE', `/webhooks/project/mine?access_token=${token}`, { headers: { authorization: `Bearer ${token}` } });
+    const answer = await call(h, 'DELETE', `/webhooks/project/mine?access_token=${token}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expectErrorBody(answer, 401);
     expect(await registrationOf('mine')).not.toBeNull();
   });
@@ -57,7 +59,13 @@ describe('tokens only from the Authorization header', () => {
   it('a token in a form body is never read (401 without a header, 415 with one)', async () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     expectErrorBody(await call(h, 'POST', '/webhooks/test/project/mine', { headers: form, body: `access_token=${token}` }), 401);
-    expectErrorBody(await call(h, 'POST', '/webhooks/test/project/mine', { headers: { ...form, authorization: `Bearer ${token}` }, body: `access_token=${token}` }), 415);
+    expectErrorBody(
+      await call(h, 'POST', '/webhooks/test/project/mine', {
+        headers: { ...form, authorization: `Bearer ${token}` },
+        body: `access_token=${token}`,
+      }),
+      415,
+    );
   });
 
   it('a token in a JSON body is never read: without a header it is 401', async () => {
@@ -71,18 +79,33 @@ describe('forged and foreign tokens', () => {
     ['expired', () => h.issuer.issueToken({ sub: 'auth0|member', expiresInSeconds: -120 })],
     ['for another audience', () => h.issuer.issueToken({ sub: 'auth0|member', audience: 'https://other.api' })],
     ['from another issuer', () => h.issuer.issueToken({ sub: 'auth0|member', issuer: 'https://evil.example/' })],
-    ['signed with a shared secret (HS256)', () =>
-      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('auth0|member').setIssuer(h.issuer.issuer).setAudience(h.config.auth0Audience!)
-        .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(32)))],
-    ['unsigned (alg none)', async () => {
-      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      const now = Math.floor(Date.now() / 1000);
-      return `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'auth0|member', iss: h.issuer.issuer, aud: h.config.auth0Audience, iat: now, exp: now + 3600 })}.`;
-    }],
-    ['with a tampered payload', async () => {
-      const [header, , signature] = (await h.token('auth0|other')).split('.');
-      return `${header}.${Buffer.from(JSON.stringify({ sub: 'auth0|member' })).toString('base64url')}.${signature}`;
-    }],
+    [
+      'signed with a shared secret (HS256)',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('auth0|member')
+          .setIssuer(h.issuer.issuer)
+          .setAudience(h.config.auth0Audience!)
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode('x'.repeat(32))),
+    ],
+    [
+      'unsigned (alg none)',
+      () => {
+        const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        const now = Math.floor(Date.now() / 1000);
+        return `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'auth0|member', iss: h.issuer.issuer, aud: h.config.auth0Audience, iat: now, exp: now + 3600 })}.`;
+      },
+    ],
+    [
+      'with a tampered payload',
+      async () => {
+        const [header, , signature] = (await h.token('auth0|other')).split('.');
+        return `${header}.${Buffer.from(JSON.stringify({ sub: 'auth0|member' })).toString('base64url')}.${signature}`;
+      },
+    ],
   ])('a token %s: 401', async (_name, forge) => {
     const answer = await call(h, 'DELETE', '/webhooks/project/mine', { headers: { authorization: `Bearer ${await forge()}` } });
     expectErrorBody(answer, 401);
@@ -115,7 +138,7 @@ describe('other projects (IDOR): 403 for a project of someone else, 404 for none
     expect(await registrationOf('mine')).toEqual(before);
   });
 
-  it('PATCH of someone else\'s webhook: 403, URL unchanged', async () => {
+  it("PATCH of someone else's webhook: 403, URL unchanged", async () => {
     const before = await registrationOf('mine');
     const answer = await call(h, 'PATCH', '/webhooks', {
       headers: { authorization: `Bearer ${await h.token('auth0|other')}`, 'content-type': 'application/json' },
@@ -126,7 +149,11 @@ describe('other projects (IDOR): 403 for a project of someone else, 404 for none
   });
 
   it('an unknown project: 404 with the SPEC message', async () => {
-    expectErrorBody(await call(h, 'GET', '/webhooks/project/nobody', { headers: { authorization: `Bearer ${token}` } }), 404, 'No project with id nobody was found');
+    expectErrorBody(
+      await call(h, 'GET', '/webhooks/project/nobody', { headers: { authorization: `Bearer ${token}` } }),
+      404,
+      'No project with id nobody was found',
+    );
   });
 });
 
@@ -146,7 +173,7 @@ describe('no DNS oracle: access is checked before the URL is resolved', () => {
       headers: { authorization: `Bearer ${await strict.token(sub)}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: response.status, json: (await response.json()) as { message: string } };
+    return { status: response.status, json: (await response.json()) as ApiBody };
   };
 
   it.each(['POST', 'PATCH'] as const)('%s by a non-member: 403, no address in the answer', async (method) => {

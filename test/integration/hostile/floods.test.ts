@@ -1,6 +1,6 @@
 import { startApi, type RunningApi } from '@novee/api';
 import { QueueQuotaExceededError, loadConfig } from '@novee/shared';
-import { eventually, startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type ApiBody, type Harness } from '../support/harness';
 import { fallDetection, vitalThreshold } from '../support/fixtures';
 import { expectErrorBody } from './support';
 
@@ -13,7 +13,7 @@ const post = async (baseUrl: string, token: string, method: string, path: string
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+  return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as ApiBody) : undefined };
 };
 
 describe('rate limits (429 + Retry-After + RateLimit-*, shared across API instances)', () => {
@@ -80,7 +80,12 @@ describe('per-project cap on queued events (FALL_DETECTION refused last)', () =>
   beforeAll(async () => {
     h = await startHarness({
       workers: 0,
-      env: { PROJECT_MAX_QUEUED_EVENTS: '5', PROJECT_MAX_QUEUED_FALL_EVENTS: '8', RETRY_SCHEDULE: 'none', RATE_LIMIT_EVENTS_PER_SECOND: '1000' },
+      env: {
+        PROJECT_MAX_QUEUED_EVENTS: '5',
+        PROJECT_MAX_QUEUED_FALL_EVENTS: '8',
+        RETRY_SCHEDULE: 'none',
+        RATE_LIMIT_EVENTS_PER_SECOND: '1000',
+      },
     });
   });
   afterAll(() => h.stop());
@@ -93,7 +98,11 @@ describe('per-project cap on queued events (FALL_DETECTION refused last)', () =>
 
     for (let i = 0; i < 5; i++) expect((await send(vitalThreshold('capped'))).status).toBe(202);
     const vitalRefused = await send(vitalThreshold('capped'));
-    expectErrorBody(vitalRefused, 429, 'Project capped has 5 events queued, the limit for VITAL_THRESHOLD events is 5: its webhook is not keeping up (check the receiver and the delivery log); retry later');
+    expectErrorBody(
+      vitalRefused,
+      429,
+      'Project capped has 5 events queued, the limit for VITAL_THRESHOLD events is 5: its webhook is not keeping up (check the receiver and the delivery log); retry later',
+    );
     expect(vitalRefused.headers.get('retry-after')).toBe('30');
 
     for (let i = 0; i < 3; i++) expect((await send(fallDetection('capped'))).status).toBe(202);
@@ -123,6 +132,13 @@ describe('per-project cap on queued events (FALL_DETECTION refused last)', () =>
     // RETRY_SCHEDULE none: one attempt each, then failed for good, and room again.
     await h.startWorker();
     await eventually(async () => (await h.producer.queue.getFailedCount()) >= 5, 15_000);
-    await eventually(() => h.producer.enqueue(vitalThreshold('failing')).then(() => true, () => false), 5_000);
+    await eventually(
+      () =>
+        h.producer.enqueue(vitalThreshold('failing')).then(
+          () => true,
+          () => false,
+        ),
+      5_000,
+    );
   });
 });

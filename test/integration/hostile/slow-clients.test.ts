@@ -11,8 +11,9 @@ import { rawConnection } from '../support/raw-http';
  */
 /** Every line the API logs, as winston hands it to a transport. */
 function captureLogs() {
-  const lines: Array<{ level: string; message: string }> = [];
-  const stream = new Writable({ objectMode: true, write: (info, _encoding, next) => (lines.push(info), next()) });
+  type Line = { level: string; message: string };
+  const lines: Line[] = [];
+  const stream = new Writable({ objectMode: true, write: (info: Line, _encoding, next) => (lines.push(info), next()) });
   return { lines, transport: new winston.transports.Stream({ stream, level: 'debug' }) };
 }
 

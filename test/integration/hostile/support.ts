@@ -1,20 +1,27 @@
 import { STATUS_CODES } from 'node:http';
-import type { Harness } from '../support/harness';
+import { expect } from '@jest/globals';
+import type { ApiBody, Harness } from '../support/harness';
 
 export interface Answer {
   status: number;
   headers: Headers;
   text: string;
-  json: any;
+  /** The JSON body, if the answer had one. */
+  json: ApiBody | undefined;
 }
 
 /** fetch with full control of headers and body; the answer's JSON (if any) parsed. */
-export async function call(h: Harness, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
+export async function call(
+  h: Harness,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Answer> {
   const response = await fetch(h.api.url + path, { method, headers: options.headers, body: options.body });
   const text = await response.text();
-  let json: unknown;
+  let json: ApiBody | undefined;
   try {
-    json = text ? JSON.parse(text) : undefined;
+    json = text ? (JSON.parse(text) as ApiBody) : undefined;
   } catch {
     json = undefined;
   }
@@ -25,7 +32,7 @@ export async function call(h: Harness, method: string, path: string, options: { 
 export function expectErrorBody(answer: Pick<Answer, 'status' | 'json'>, status: number, message?: string | RegExp) {
   expect(answer.status).toBe(status);
   expect(answer.json).toEqual({ statusCode: status, error: STATUS_CODES[status], message: expect.any(String) });
-  if (message !== undefined) expect(answer.json.message).toMatch(message);
+  if (message !== undefined) expect(answer.json?.message).toMatch(message);
 }
 
 /** Nothing reached the queue or the registrations, and the API still answers. */

@@ -20,14 +20,14 @@ export default async function globalSetup(): Promise<void> {
     process.env.REDIS_URL = redis.url;
     // One line, so a run's log says which Redis the suite ran against (CI runs it with and without redis-server).
     process.stdout.write(`\nintegration tests: ${redis.description}\n`);
-    stops.push(redis.stop);
+    stops.push(() => redis.stop());
   } else {
     process.stdout.write('\nintegration tests: Redis at REDIS_URL\n');
   }
   if (!process.env.MONGODB_URL) {
     const mongo = await startMongoJavaServer();
     process.env.MONGODB_URL = mongo.url;
-    stops.push(mongo.stop);
+    stops.push(() => mongo.stop());
   }
   (globalThis as { __noveeInfraStops?: typeof stops }).__noveeInfraStops = stops;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { startApi, type RunningApi } from '@novee/api';
 import { LocalTokenIssuer, WebhookReceiver } from '@novee/devkit';
@@ -36,6 +37,7 @@ export interface ApiBody {
   url: string;
   types: string[];
   secret: string;
+  expiresAt: string;
   eventId: string;
   redeliveryId: string;
   delivered: boolean;
@@ -61,8 +63,10 @@ export interface Harness {
   db: Db;
   /** A producer like an upstream pipeline's, writing to BullMQ directly. */
   producer: EventProducer;
+  /** The producer's Redis connection (the client its queue uses), for looking at keys directly. */
+  redis: Redis;
   token(sub: string, scope?: string): Promise<string>;
-  request<T = any>(
+  request<T = ApiBody>(
     method: string,
     path: string,
     options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
@@ -130,8 +134,18 @@ export async function startHarness(options: { workers?: number; env?: Record<str
     receiver,
     db,
     producer,
+    redis: producerRedis,
     token: (sub, scope) => issuer.issueToken({ sub, scope }),
-    async request(method, path, { token, body, rawBody, headers: extraHeaders } = {}) {
+    async request<T>(
+      method: string,
+      path: string,
+      {
+        token,
+        body,
+        rawBody,
+        headers: extraHeaders,
+      }: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+    ) {
       const headers: Record<string, string> = { ...extraHeaders };
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined || rawBody !== undefined) headers['content-type'] = 'application/json';

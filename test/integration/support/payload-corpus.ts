@@ -33,8 +33,18 @@ const vital = (triggeredVitals: Array<Record<string, unknown>>) => ({
 
 export function payloadCorpus(): CorpusEntry[] {
   return [
-    { name: 'ASCII names', webhookType: 'FALL_DETECTION', pythonReserializes: true, data: fall('Ada', 'Lovelace', ['impact detected', 'no movement for 60 s']) },
-    { name: 'Latin names', webhookType: 'FALL_DETECTION', pythonReserializes: false, data: fall('José', 'Nuñez Müller', ['caída detectada'], 'jose.nunez@example.com') },
+    {
+      name: 'ASCII names',
+      webhookType: 'FALL_DETECTION',
+      pythonReserializes: true,
+      data: fall('Ada', 'Lovelace', ['impact detected', 'no movement for 60 s']),
+    },
+    {
+      name: 'Latin names',
+      webhookType: 'FALL_DETECTION',
+      pythonReserializes: false,
+      data: fall('José', 'Nuñez Müller', ['caída detectada'], 'jose.nunez@example.com'),
+    },
     { name: 'CJK names', webhookType: 'FALL_DETECTION', pythonReserializes: false, data: fall('雷', '李', ['跌倒检测', '60 秒无活动']) },
     { name: 'emoji', webhookType: 'FALL_DETECTION', pythonReserializes: false, data: fall('Zoë', 'Okafor 🙂', ['fell 🚑']) },
     {
@@ -50,9 +60,17 @@ export function payloadCorpus(): CorpusEntry[] {
       name: 'large numbers',
       webhookType: 'VITAL_THRESHOLD',
       pythonReserializes: true,
+      // Written as the doubles they are (what JSON.stringify sends): 12345678901234567890 and 2^53 + 1 were
+      // these values already, rounded when the source was parsed.
       data: vital([
-        { vitalType: 'heartrate', badValue: 1e21, thresholdValue: 12345678901234567890, vital_id: 'v-large-1', reason: 'high' },
-        { vitalType: 'bloodPressureSystolic', badValue: 1.7976931348623157e308, thresholdValue: 9007199254740993, vital_id: 'v-large-2', reason: 'high' },
+        { vitalType: 'heartrate', badValue: 1e21, thresholdValue: 12345678901234567000, vital_id: 'v-large-1', reason: 'high' },
+        {
+          vitalType: 'bloodPressureSystolic',
+          badValue: 1.7976931348623157e308,
+          thresholdValue: 9007199254740992,
+          vital_id: 'v-large-2',
+          reason: 'high',
+        },
       ]),
     },
     {

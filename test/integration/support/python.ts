@@ -31,8 +31,12 @@ export function pythonStandardWebhooksVerifies(hooks: ReceivedWebhook[], secret:
     secret,
     hooks: hooks.map((hook) => ({
       body: hook.rawBody,
-      headers: Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => [name, String(hook.headers[name] ?? '')])),
+      headers: Object.fromEntries(
+        ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => [name, String(hook.headers[name] ?? '')]),
+      ),
     })),
   };
-  return JSON.parse(execFileSync(requirePython(), ['-c', VERIFY_WITH_STANDARDWEBHOOKS], { input: JSON.stringify(job) }).toString());
+  return JSON.parse(
+    execFileSync(requirePython(), ['-c', VERIFY_WITH_STANDARDWEBHOOKS], { input: JSON.stringify(job) }).toString(),
+  ) as boolean[];
 }

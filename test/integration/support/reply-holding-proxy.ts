@@ -24,11 +24,11 @@ export class ReplyHoldingProxy {
 
   static async start(targetUrl: string): Promise<ReplyHoldingProxy> {
     const target = new URL(targetUrl);
-    let proxy!: ReplyHoldingProxy;
+    // `proxy` is declared below (it needs the port); no connection is handled before this function returns.
     const listener = createServer((client) => proxy.pipe(client, Number(target.port), target.hostname));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     const { port } = listener.address() as { port: number };
-    proxy = new ReplyHoldingProxy(listener, `redis://127.0.0.1:${port}`);
+    const proxy = new ReplyHoldingProxy(listener, `redis://127.0.0.1:${port}`);
     return proxy;
   }
 

@@ -1,5 +1,12 @@
 import type { Request, RequestHandler } from 'express';
-import { InsufficientScopeError, InvalidRequestError, UnauthorizedError, auth, requiredScopes, scopeIncludesAny } from 'express-oauth2-jwt-bearer';
+import {
+  InsufficientScopeError,
+  InvalidRequestError,
+  UnauthorizedError,
+  auth,
+  requiredScopes,
+  scopeIncludesAny,
+} from 'express-oauth2-jwt-bearer';
 import { HttpError, serviceUnavailable } from '../http/http-error';
 
 export interface BearerAuthOptions {

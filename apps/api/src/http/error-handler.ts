@@ -1,12 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { UnauthorizedError } from 'express-oauth2-jwt-bearer';
-import {
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from 'mongodb';
+import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 import { EnqueueOutcomeUnknownError, QueueQuotaExceededError, QueueUnavailableError, type Logger } from '@novee/shared';
 import { HttpError, enqueueNotConfirmed, errorBody, serviceUnavailable } from './http-error';
 

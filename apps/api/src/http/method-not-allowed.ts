@@ -9,7 +9,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
  */
 export function methodNotAllowed(paths: Record<string, object>): RequestHandler {
   const routes = Object.entries(paths).map(([path, operations]) => {
-    const methods = Object.keys(operations).filter((key) => METHODS.includes(key)).map((m) => m.toUpperCase());
+    const methods = Object.keys(operations)
+      .filter((key) => METHODS.includes(key))
+      .map((m) => m.toUpperCase());
     if (methods.includes('GET')) methods.push('HEAD');
     const pattern = new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+')}/?$`);
     return { pattern, methods };
@@ -17,6 +19,10 @@ export function methodNotAllowed(paths: Record<string, object>): RequestHandler 
   return (req, _res, next) => {
     const route = routes.find(({ pattern }) => pattern.test(req.path));
     if (!route || route.methods.includes(req.method)) return next();
-    next(new HttpError(405, `${req.method} is not allowed on ${req.path}; allowed: ${route.methods.join(', ')}`, { Allow: route.methods.join(', ') }));
+    next(
+      new HttpError(405, `${req.method} is not allowed on ${req.path}; allowed: ${route.methods.join(', ')}`, {
+        Allow: route.methods.join(', '),
+      }),
+    );
   };
 }

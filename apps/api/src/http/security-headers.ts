@@ -40,8 +40,7 @@ export const securityHeaders = (): RequestHandler =>
   });
 
 /** The CSP for the HTML pages: mount on their paths, after securityHeaders (it replaces the API's policy). */
-export const uiContentSecurityPolicy = (): RequestHandler =>
-  contentSecurityPolicy({ useDefaults: false, directives: UI_POLICY });
+export const uiContentSecurityPolicy = (): RequestHandler => contentSecurityPolicy({ useDefaults: false, directives: UI_POLICY });
 
 /**
  * Authenticated answers carry a project's data, and register / rotate carry a signing secret: no browser,

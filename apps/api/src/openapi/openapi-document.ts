@@ -44,7 +44,12 @@ const registrationProperties = {
   url: { type: 'string', format: 'uri' },
   types: registerWebhookSchema.properties.types,
 };
-const registration = { _id: '6560f1c2a9b8c7d6e5f4a3b2', projectId: 'proj-1', url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] };
+const registration = {
+  _id: '6560f1c2a9b8c7d6e5f4a3b2',
+  projectId: 'proj-1',
+  url: 'https://hooks.example.com/novee',
+  types: ['FALL_DETECTION'],
+};
 const secret = 'whsec_Pxw7amjYfGtaTz4tHRwLmo+ObVxLOi8eDZyLem9eTTw=';
 // New secrets: whsec_ + base64 of 32 bytes; registrations from before Standard Webhooks support: whsec_ + 64 hex.
 const secretSchema = { type: 'string', pattern: '^whsec_(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$' };
@@ -304,11 +309,18 @@ export const openApiDocument = {
           'carries a signature with the new and one with the replaced secret, so a Standard Webhooks receiver still holding the ' +
           'old secret keeps verifying. Rotating again inside the window retires the oldest secret at once.',
         responses: {
-          200: { description: 'Rotated', content: json(ref('RotatedRegistration'), { ...registration, secret, expiresAt: '2026-11-24T10:15:30.000Z' }) },
+          200: {
+            description: 'Rotated',
+            content: json(ref('RotatedRegistration'), { ...registration, secret, expiresAt: '2026-11-24T10:15:30.000Z' }),
+          },
           401: unauthorized,
           403: forbidden,
           404: unknownProject,
-          409: errorResponse('Rotated concurrently; retry', { statusCode: 409, error: 'Conflict', message: 'The secret was rotated concurrently; try again' }),
+          409: errorResponse('Rotated concurrently; retry', {
+            statusCode: 409,
+            error: 'Conflict',
+            message: 'The secret was rotated concurrently; try again',
+          }),
           503: unavailable,
         },
       },
@@ -316,8 +328,15 @@ export const openApiDocument = {
     '/webhooks/project/{projectId}/secret/previous': {
       parameters: [projectIdParam],
       delete: {
+        operationId: 'endSecretRotationWindow',
         summary: 'End the rotation grace window now: only the current secret signs from the next attempt on',
-        responses: { 204: { description: 'Ended (also when no window was open)' }, 401: unauthorized, 403: forbidden, 404: unknownProject, 503: unavailable },
+        responses: {
+          204: { description: 'Ended (also when no window was open)' },
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          503: unavailable,
+        },
       },
     },
     '/webhooks/project/{projectId}/deliveries': {
@@ -390,7 +409,7 @@ export const openApiDocument = {
         summary: 'Ingest a FALL_DETECTION or VITAL_THRESHOLD event (scope events:write for member projects, events:write:any for any)',
         description:
           'Checked in this order: token (401), scope (403), Idempotency-Key format (400), event (400), project exists (404), ' +
-          'the token\'s `sub` is a member of the project unless the token has `events:write:any` (403), key reuse (422). ' +
+          "the token's `sub` is a member of the project unless the token has `events:write:any` (403), key reuse (422). " +
           '202 once the job is confirmed in the queue. 503: known not to be enqueued, resend freely. 504: Redis did not confirm ' +
           'in time and the event may be enqueued; resend with the same Idempotency-Key to get its eventId without a duplicate. ' +
           'The same Idempotency-Key with the same project and event returns the same eventId for IDEMPOTENCY_TTL (default 24 h).',
@@ -410,7 +429,12 @@ export const openApiDocument = {
         responses: {
           202: {
             description: 'Enqueued (or, for a resend with the same Idempotency-Key, enqueued before: header Idempotent-Replayed: true)',
-            headers: { 'Idempotent-Replayed': { description: 'true when this key had already enqueued the event', schema: { type: 'string', enum: ['true'] } } },
+            headers: {
+              'Idempotent-Replayed': {
+                description: 'true when this key had already enqueued the event',
+                schema: { type: 'string', enum: ['true'] },
+              },
+            },
             content: json(ref('EventAccepted'), { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' }),
           },
           400: badRequest('data.happenedAt must be a valid date-time'),
@@ -420,7 +444,8 @@ export const openApiDocument = {
           422: errorResponse('The Idempotency-Key was already used for another project or a different event', {
             statusCode: 422,
             error: 'Unprocessable Entity',
-            message: 'Idempotency-Key 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 was already used for a different event; use a new key for each event',
+            message:
+              'Idempotency-Key 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 was already used for a different event; use a new key for each event',
           }),
           503: errorResponse('Not enqueued: Redis is down, or MongoDB is down and the project is not known to this instance; resend', {
             statusCode: 503,
@@ -470,25 +495,48 @@ export const openApiDocument = {
 };
 
 /* Hardening: the board's browser sign-in, and the answers to hostile or excessive requests. */
-const tooManyRequests = errorResponse('Rate limit (per token; per project on /events) or the project’s cap on queued events; see Retry-After and RateLimit-*', {
-  statusCode: 429,
-  error: 'Too Many Requests',
-  message: 'Rate limit exceeded for project proj-1: at most 100 requests per second; retry after 1 s',
+const tooManyRequests = errorResponse(
+  'Rate limit (per token; per project on /events) or the project’s cap on queued events; see Retry-After and RateLimit-*',
+  {
+    statusCode: 429,
+    error: 'Too Many Requests',
+    message: 'Rate limit exceeded for project proj-1: at most 100 requests per second; retry after 1 s',
+  },
+);
+const unsupportedMediaType = errorResponse('The body is not JSON, or not utf-8', {
+  statusCode: 415,
+  error: 'Unsupported Media Type',
+  message: 'Content-Type must be application/json',
 });
-const unsupportedMediaType = errorResponse('The body is not JSON, or not utf-8', { statusCode: 415, error: 'Unsupported Media Type', message: 'Content-Type must be application/json' });
 Object.assign(openApiDocument.paths, {
   '/admin/login': {
-    get: { summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser', security: [], responses: { 200: { description: 'An HTML page (text/html)' } } },
+    get: {
+      operationId: 'getAdminLoginPage',
+      summary: 'Sign-in page for the queue dashboard (Bull Board) in a browser',
+      security: [],
+      responses: { 200: { description: 'An HTML page (text/html)' } },
+    },
   },
   '/admin/login.js': {
-    get: { summary: 'The sign-in page’s script', security: [], responses: { 200: { description: 'JavaScript (application/javascript)' } } },
+    get: {
+      operationId: 'getAdminLoginScript',
+      summary: 'The sign-in page’s script',
+      security: [],
+      responses: { 200: { description: 'JavaScript (application/javascript)' } },
+    },
   },
   '/admin/session': {
     post: {
+      operationId: 'createAdminSession',
       summary: 'Exchange an admin:queues token for a short-lived HttpOnly, SameSite=Strict session cookie scoped to /admin',
       responses: { 204: { description: 'Signed in (Set-Cookie: novee_admin=...)' }, 401: unauthorized, 403: forbidden, 503: unavailable },
     },
-    delete: { summary: 'Sign out (ends the session)', security: [], responses: { 204: { description: 'Signed out' } } },
+    delete: {
+      operationId: 'deleteAdminSession',
+      summary: 'Sign out (ends the session)',
+      security: [],
+      responses: { 204: { description: 'Signed out' } },
+    },
   },
 });
 type Operation = { security?: unknown[]; requestBody?: unknown; responses?: Record<string, unknown> };

@@ -44,9 +44,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   const consume = (key: string): Promise<RateLimiterRes> => {
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), REDIS_ANSWER_WITHIN_MS)));
-    return Promise.race([shared.consume(key), stalled]).then(
-      (outcome) => (outcome === 'stalled' ? local.consume(key) : outcome),
-    ).finally(() => clearTimeout(timer));
+    return Promise.race([shared.consume(key), stalled])
+      .then((outcome) => (outcome === 'stalled' ? local.consume(key) : outcome))
+      .finally(() => clearTimeout(timer));
   };
   const policy = `${points};w=${windowSeconds}`;
   const setHeaders = (res: Parameters<RequestHandler>[1], state: RateLimiterRes) => {

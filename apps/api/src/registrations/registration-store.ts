@@ -97,7 +97,10 @@ export class RegistrationStore {
 
   /** End a rotation's grace window now: from the next attempt on, only the current secret signs. */
   async endPreviousSecret(projectId: string): Promise<void> {
-    const { matchedCount } = await this.collection.updateOne({ projectId }, { $unset: { previousSecret: '' }, $set: { updatedAt: new Date() } });
+    const { matchedCount } = await this.collection.updateOne(
+      { projectId },
+      { $unset: { previousSecret: '' }, $set: { updatedAt: new Date() } },
+    );
     if (matchedCount === 0) throw notFound(noRegistration(projectId));
     await this.announceChange(projectId);
   }

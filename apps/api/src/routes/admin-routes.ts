@@ -33,7 +33,10 @@ export function redactJobData(data: Partial<DeliveryJobData> | undefined) {
 
 /** The session cookie's value (its ids are base64url, so no decoding is needed). */
 const sessionId = (req: Request): string | undefined =>
-  (req.headers.cookie ?? '').split(';').map((pair) => pair.trim().split('=')).find(([name]) => name === ADMIN_SESSION_COOKIE)?.[1];
+  (req.headers.cookie ?? '')
+    .split(';')
+    .map((pair) => pair.trim().split('='))
+    .find(([name]) => name === ADMIN_SESSION_COOKIE)?.[1];
 
 /**
  * Bull Board for operators with the admin:queues scope. API clients send their bearer token on every call;

@@ -1,6 +1,13 @@
 import { Router, type RequestHandler } from 'express';
 import type { Counter } from 'prom-client';
-import { EventValidationError, IdempotencyKeyReusedError, ajv, checkDeviceEvent, type DeviceEvent, type EventProducer } from '@novee/shared';
+import {
+  EventValidationError,
+  IdempotencyKeyReusedError,
+  ajv,
+  checkDeviceEvent,
+  type DeviceEvent,
+  type EventProducer,
+} from '@novee/shared';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
 import { HttpError, badRequest } from '../http/http-error';
 import { notAMember, projectNotFound } from '../projects/project-access';
@@ -45,7 +52,13 @@ export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRo
     if (!members) throw projectNotFound(event.projectId);
     if (!hasScope(req, EVENTS_WRITE_ANY) && !members.includes(callerSubject(req))) throw notAMember(event.projectId);
     // Only now: a token that may not post for a project must not be able to use up that project's allowance.
-    await new Promise<void>((resolve, reject) => rateLimit(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
+    // The limiter calls next() with nothing or with an HttpError (429).
+    await new Promise<void>((resolve, reject) =>
+      rateLimit(req, res, (error?: unknown) => {
+        if (!error) resolve();
+        else reject(error instanceof Error ? error : new Error('rate limiter: unexpected next() argument'));
+      }),
+    );
 
     try {
       const { eventId, lane, replayed } = await producer.enqueue(event, { idempotencyKey });

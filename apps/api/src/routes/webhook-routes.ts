@@ -54,7 +54,7 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
   const memberProjectId = pathProjectOfMember(projects);
 
   router.post('/webhooks/register', validateBody(registerWebhookSchema), async (req, res) => {
-    const { projectId, url, types } = req.body;
+    const { projectId, url, types } = req.body as RegisterBody;
     // Access first: only a member may learn what the URL's host resolves to (no DNS oracle for outsiders).
     await projects.assertMember(projectId, callerSubject(req));
     await checkUrl(url);
@@ -62,7 +62,7 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
   });
 
   router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
-    const { projectId, url, types } = req.body;
+    const { projectId, url, types } = req.body as UpdateBody;
     await projects.assertMember(projectId, callerSubject(req));
     await checkUrl(url);
     res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));

@@ -37,7 +37,14 @@ describe('buildDeliveryRequest', () => {
   });
 
   it('during a rotation window: X-Signature with the current secret, webhook-signature with both', () => {
-    const both = buildDeliveryRequest({ url: 'https://x', secrets: [current, previous], eventId: 'evt-1', webhookType: 'TEST', data, now: 1700000000000 });
+    const both = buildDeliveryRequest({
+      url: 'https://x',
+      secrets: [current, previous],
+      eventId: 'evt-1',
+      webhookType: 'TEST',
+      data,
+      now: 1700000000000,
+    });
     expect(both.headers['X-Signature']).toBe(request.headers['X-Signature']);
     expect(both.headers['webhook-signature']).toBe(
       `${request.headers['webhook-signature']} ${new Webhook(previous).sign('evt-1', new Date(1700000000000), both.body)}`,
@@ -45,7 +52,13 @@ describe('buildDeliveryRequest', () => {
   });
 
   it('keeps non-ASCII and key order as given', () => {
-    const body = buildDeliveryRequest({ url: 'https://x', secrets: ['whsec_dGVzdA=='], eventId: 'e', webhookType: 'TEST', data: { b: 'é', a: 1 } }).body;
+    const body = buildDeliveryRequest({
+      url: 'https://x',
+      secrets: ['whsec_dGVzdA=='],
+      eventId: 'e',
+      webhookType: 'TEST',
+      data: { b: 'é', a: 1 },
+    }).body;
     expect(body).toBe('{"b":"é","a":1}');
   });
 });

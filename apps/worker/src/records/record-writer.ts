@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Db, type WriteError } from 'mongodb';
 import { deliveriesCollection, type DeliveryRecord, type Logger } from '@novee/shared';
 import { outboxKey, type AttemptJournal, type OutboxRecord } from './attempt-journal';
 
@@ -79,10 +79,15 @@ export class RecordWriter {
   private async housekeeping(): Promise<void> {
     if (Date.now() - this.lastHousekeeping < 5_000) return;
     this.lastHousekeeping = Date.now();
-    const [, claimed] = (await this.redis.xautoclaim(outboxKey(this.prefix), GROUP, this.consumer, this.options.claimIdleMs, '0-0', 'COUNT', this.options.batchSize)) as [
-      string,
-      [string, string[]][],
-    ];
+    const [, claimed] = (await this.redis.xautoclaim(
+      outboxKey(this.prefix),
+      GROUP,
+      this.consumer,
+      this.options.claimIdleMs,
+      '0-0',
+      'COUNT',
+      this.options.batchSize,
+    )) as [string, [string, string[]][]];
     if (claimed.length > 0) await this.store(claimed);
     const interrupted = await this.journal.sweepInterrupted(this.options.interruptedAfterMs);
     if (interrupted > 0) this.logger.warn('recorded attempts interrupted by a worker that stopped', { count: interrupted });
@@ -93,7 +98,12 @@ export class RecordWriter {
     const full = (await this.journal.outboxLength()) > this.options.maxBacklog;
     if (full !== this.backlogFull) {
       this.backlogFull = full;
-      this.logger.log(full ? 'error' : 'info', full ? 'delivery record backlog full: pausing deliveries until MongoDB takes records again' : 'delivery record backlog drained: resuming deliveries');
+      this.logger.log(
+        full ? 'error' : 'info',
+        full
+          ? 'delivery record backlog full: pausing deliveries until MongoDB takes records again'
+          : 'delivery record backlog drained: resuming deliveries',
+      );
       this.options.onBacklog(full);
     }
   }
@@ -123,7 +133,11 @@ export class RecordWriter {
         break;
       } catch (error) {
         if (onlyDuplicates(error)) break; // written before (a retried batch): exactly one copy stands
-        if (!this.outage) this.logger.warn('MongoDB is not taking delivery records; they wait in Redis', { count: docs.length, error: (error as Error).message });
+        if (!this.outage)
+          this.logger.warn('MongoDB is not taking delivery records; they wait in Redis', {
+            count: docs.length,
+            error: (error as Error).message,
+          });
         this.outage = true;
         if (this.stopped) return;
         await this.checkBacklog().catch(() => undefined);
@@ -133,7 +147,11 @@ export class RecordWriter {
     if (this.outage) this.logger.info('MongoDB takes delivery records again');
     this.outage = false;
     const ids = entries.map(([id]) => id);
-    await this.redis.multi().xack(outboxKey(this.prefix), GROUP, ...ids).xdel(outboxKey(this.prefix), ...ids).exec();
+    await this.redis
+      .multi()
+      .xack(outboxKey(this.prefix), GROUP, ...ids)
+      .xdel(outboxKey(this.prefix), ...ids)
+      .exec();
   }
 }
 
@@ -144,7 +162,7 @@ function toDocument(json: string): DeliveryRecord & { _id: ObjectId } {
 
 function onlyDuplicates(error: unknown): boolean {
   if (error instanceof MongoBulkWriteError) {
-    const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    const errors: readonly WriteError[] = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
     return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY);
   }
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;

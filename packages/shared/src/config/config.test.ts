@@ -26,7 +26,13 @@ describe('loadConfig', () => {
       AUTH0_AUDIENCE: 'https://api.novee.example',
       SECRET_ROTATION_GRACE_MS: '0',
     });
-    expect(config).toMatchObject({ redisUrl: 'redis://cache:6380', port: 8080, workerConcurrency: 8, allowHttpLoopbackWebhooks: true, secretRotationGraceMs: 0 });
+    expect(config).toMatchObject({
+      redisUrl: 'redis://cache:6380',
+      port: 8080,
+      workerConcurrency: 8,
+      allowHttpLoopbackWebhooks: true,
+      secretRotationGraceMs: 0,
+    });
     expect(requireAuthConfig(config)).toEqual({
       issuerBaseURL: 'https://novee.eu.auth0.com/',
       audience: 'https://api.novee.example',
@@ -62,7 +68,10 @@ describe('loadConfig: hardening settings', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       metricsHost: '127.0.0.1',
-      webhookAllowedPorts: [[443, 443], [1024, 65535]],
+      webhookAllowedPorts: [
+        [443, 443],
+        [1024, 65535],
+      ],
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 65_000,

@@ -192,7 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
   if (v.PROJECT_MAX_QUEUED_FALL_EVENTS < v.PROJECT_MAX_QUEUED_EVENTS) {
-    throw new ConfigError('Invalid configuration: PROJECT_MAX_QUEUED_FALL_EVENTS must be at least PROJECT_MAX_QUEUED_EVENTS (falls are refused last)');
+    throw new ConfigError(
+      'Invalid configuration: PROJECT_MAX_QUEUED_FALL_EVENTS must be at least PROJECT_MAX_QUEUED_EVENTS (falls are refused last)',
+    );
   }
   return {
     redisUrl: v.REDIS_URL,

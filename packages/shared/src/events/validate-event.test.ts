@@ -121,12 +121,24 @@ describe('event text refuses control and bidi override characters (hostile corpu
     ['FIRST STRONG ISOLATE', '\u2068Ada'],
   ])('refuses %s, naming the field', (_name, value) => {
     for (const field of ['firstName', 'lastName', 'email'] as const) {
-      expect(validateEventData('FALL_DETECTION', { ...fall, [field]: value })).toEqual({ valid: false, errors: [`data.${field} ${MESSAGE}`] });
+      expect(validateEventData('FALL_DETECTION', { ...fall, [field]: value })).toEqual({
+        valid: false,
+        errors: [`data.${field} ${MESSAGE}`],
+      });
     }
-    expect(validateEventData('FALL_DETECTION', { ...fall, reasons: ['ok', value] })).toEqual({ valid: false, errors: [`data.reasons[1] ${MESSAGE}`] });
+    expect(validateEventData('FALL_DETECTION', { ...fall, reasons: ['ok', value] })).toEqual({
+      valid: false,
+      errors: [`data.reasons[1] ${MESSAGE}`],
+    });
     const badVital = { ...vitals, triggeredVitals: [{ ...vitals.triggeredVitals[0], vital_id: value }] };
-    expect(validateEventData('VITAL_THRESHOLD', badVital)).toEqual({ valid: false, errors: [`data.triggeredVitals[0].vital_id ${MESSAGE}`] });
-    expect(validateInternalEvent({ ...envelope('FALL_DETECTION', fall), userUUID: value })).toEqual({ valid: false, errors: [`userUUID ${MESSAGE}`] });
+    expect(validateEventData('VITAL_THRESHOLD', badVital)).toEqual({
+      valid: false,
+      errors: [`data.triggeredVitals[0].vital_id ${MESSAGE}`],
+    });
+    expect(validateInternalEvent({ ...envelope('FALL_DETECTION', fall), userUUID: value })).toEqual({
+      valid: false,
+      errors: [`userUUID ${MESSAGE}`],
+    });
   });
 
   it('accepts ordinary international text, right-to-left names and their direction marks', () => {

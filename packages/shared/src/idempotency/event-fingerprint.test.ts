@@ -4,7 +4,12 @@ describe('eventFingerprint', () => {
   const event = { projectId: 'p1', userUUID: 'u1', webhookType: 'FALL_DETECTION', data: { reasons: ['a', 'b'], email: 'e@example.com' } };
 
   it('is the same for the same event whatever the key order', () => {
-    const reordered = { data: { email: 'e@example.com', reasons: ['a', 'b'] }, webhookType: 'FALL_DETECTION', userUUID: 'u1', projectId: 'p1' };
+    const reordered = {
+      data: { email: 'e@example.com', reasons: ['a', 'b'] },
+      webhookType: 'FALL_DETECTION',
+      userUUID: 'u1',
+      projectId: 'p1',
+    };
     expect(eventFingerprint(reordered)).toBe(eventFingerprint(event));
   });
 

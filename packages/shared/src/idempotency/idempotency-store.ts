@@ -61,13 +61,13 @@ export class IdempotencyStore {
    */
   async claim(key: string, projectId: string, fingerprint: string, eventId: string): Promise<IdempotencyClaim> {
     const client = await this.client();
-    const reply = (await client.runCommand('noveeIdempotencyClaim', [this.recordKey(key), projectId, fingerprint, eventId, this.ttlMs])) as [
-      number,
-      string?,
-      string?,
-      string?,
-      string?,
-    ];
+    const reply = (await client.runCommand('noveeIdempotencyClaim', [
+      this.recordKey(key),
+      projectId,
+      fingerprint,
+      eventId,
+      this.ttlMs,
+    ])) as [number, string?, string?, string?, string?];
     if (reply[0] === 1) return { state: 'new', eventId };
     const [, ownerProject, ownerFingerprint, ownerEventId, state] = reply;
     if (ownerProject !== projectId) throw new IdempotencyKeyReusedError(key, 'project');

@@ -40,7 +40,13 @@ export async function settleBy<T>(work: Promise<T>, deadline: number): Promise<S
     timer = setTimeout(() => resolve({ ok: 'pending' }), Math.max(0, deadline - Date.now()));
   });
   try {
-    return await Promise.race([work.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })), timeout]);
+    return await Promise.race([
+      work.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -32,7 +32,7 @@ export function checkDeviceEvent(event: unknown): DeviceEvent {
   if (result.value.webhookType === 'TEST') {
     throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
   }
-  return result.value as DeviceEvent;
+  return result.value;
 }
 
 export interface EventProducerOptions {
@@ -92,7 +92,11 @@ export class EventProducer {
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
-    this.bursts = new ProjectBurstCounter(() => this.queue.client, prefix, options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND);
+    this.bursts = new ProjectBurstCounter(
+      () => this.queue.client,
+      prefix,
+      options.projectBurstPerSecond ?? DEFAULT_PROJECT_BURST_PER_SECOND,
+    );
     this.idempotency = new IdempotencyStore(() => this.queue.client, prefix, options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
     this.quota = new QueuedEventsQuota(() => this.queue.client, prefix, {
       maxQueued: options.maxQueuedEvents?.maxQueued ?? DEFAULT_PROJECT_MAX_QUEUED_EVENTS,
@@ -179,7 +183,9 @@ export class EventProducer {
     );
     if (outcome.ok === true) return outcome.value;
     if (outcome.ok === false && isCallerError(outcome.error)) throw outcome.error;
-    throw new QueueUnavailableError(outcome.ok === false ? outcome.error : new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`));
+    throw new QueueUnavailableError(
+      outcome.ok === false ? outcome.error : new Error(`no answer from Redis in ${this.enqueueTimeoutMs} ms`),
+    );
   }
 
   /** Add the job (job id = event id) and confirm it is in the queue; see addConfirmed for the outcomes. */

@@ -65,25 +65,31 @@ describe('guardedLookup', () => {
       lookup(host, { all }, (error, address) => done({ error, address })),
     );
 
-  const lookup = guardedLookup(strict, fakeDns({
-    'hooks.example.com': ['93.184.216.34'],
-    'rebind.example.com': ['93.184.216.34', '10.0.0.7'],
-    'metadata.example.com': ['169.254.169.254'],
-    'v6.example.com': ['fd12::1'],
-    'compat.example.com': ['::7f00:1'],
-    'nat64.example.com': ['64:ff9b::a9fe:a9fe'],
-  }));
+  const lookup = guardedLookup(
+    strict,
+    fakeDns({
+      'hooks.example.com': ['93.184.216.34'],
+      'rebind.example.com': ['93.184.216.34', '10.0.0.7'],
+      'metadata.example.com': ['169.254.169.254'],
+      'v6.example.com': ['fd12::1'],
+      'compat.example.com': ['::7f00:1'],
+      'nat64.example.com': ['64:ff9b::a9fe:a9fe'],
+    }),
+  );
 
   it('passes public answers through, in both callback shapes', async () => {
     expect(await resolve(lookup, 'hooks.example.com')).toEqual({ error: null, address: '93.184.216.34' });
     expect((await resolve(lookup, 'hooks.example.com', true)).address).toEqual([{ address: '93.184.216.34', family: 4 }]);
   });
 
-  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com', 'compat.example.com', 'nat64.example.com'])('refuses %s, which resolves to a non-public address', async (host) => {
-    const { error } = await resolve(lookup, host);
-    expect(error?.code).toBe('EBLOCKEDADDRESS');
-    expect(error?.message).toMatch(new RegExp(`^blocked: ${host} resolves to`));
-  });
+  it.each(['rebind.example.com', 'metadata.example.com', 'v6.example.com', 'compat.example.com', 'nat64.example.com'])(
+    'refuses %s, which resolves to a non-public address',
+    async (host) => {
+      const { error } = await resolve(lookup, host);
+      expect(error?.code).toBe('EBLOCKEDADDRESS');
+      expect(error?.message).toMatch(new RegExp(`^blocked: ${host} resolves to`));
+    },
+  );
 
   it('passes DNS errors through', async () => {
     expect((await resolve(lookup, 'nowhere.example.com')).error?.code).toBe('ENOTFOUND');

@@ -28,7 +28,10 @@ export interface ProjectDocument {
  * The secrets a delivery signed now carries in webhook-signature: the current one first, then the previous one
  * while its grace window is open. X-Signature uses the first alone.
  */
-export function signingSecrets(registration: Pick<WebhookRegistrationDocument, 'secret' | 'previousSecret'>, now: number = Date.now()): string[] {
+export function signingSecrets(
+  registration: Pick<WebhookRegistrationDocument, 'secret' | 'previousSecret'>,
+  now: number = Date.now(),
+): string[] {
   const previous = registration.previousSecret;
   return previous && previous.expiresAt.getTime() > now ? [registration.secret, previous.secret] : [registration.secret];
 }
