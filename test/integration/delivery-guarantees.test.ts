@@ -184,7 +184,17 @@ describe('capacity (README: Capacity per million events)', () => {
     const prefix = `outbox-${randomUUID()}`;
     const journal = new AttemptJournal(client, prefix);
     for (let i = 0; i < 1_000; i++) {
-      await journal.append({ eventId: randomUUID(), projectId: 'capacity', webhookType: 'FALL_DETECTION', attempt: 1, status: 'failed', urlHost: 'hooks.customer.example.com', statusCode: 503, error: 'receiver answered 503', durationMs: 12 });
+      await journal.append({
+        eventId: randomUUID(),
+        projectId: 'capacity',
+        webhookType: 'FALL_DETECTION',
+        attempt: 1,
+        status: 'failed',
+        urlHost: 'hooks.customer.example.com',
+        statusCode: 503,
+        error: 'receiver answered 503',
+        durationMs: 12,
+      });
     }
     const perRecord = Number(await client.call('MEMORY', 'USAGE', `${prefix}:{deliveries}:outbox`, 'SAMPLES', '0')) / 1_000;
     client.disconnect();
