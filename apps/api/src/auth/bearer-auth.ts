@@ -64,24 +64,18 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
  * 403 unless the token carries every scope named; the message names them (the library's says only
  * "Insufficient Scope" or "Missing 'scope' claim"), and its WWW-Authenticate header (RFC 6750) is kept.
  */
-export function requireScopes(scopes: string): RequestHandler {
-  const check = requiredScopes(scopes);
-  return (req, res, next) =>
-    check(req, res, (error?: unknown) => {
-      if (!(error instanceof InsufficientScopeError)) return next(error);
-      const headers = error.headers as Record<string, string>;
-      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(' and ')}`, headers));
-    });
-}
+export const requireScopes = (scopes: string): RequestHandler => namingScopes(requiredScopes(scopes), scopes, 'and');
 
 /** 403 unless the token carries at least one of the scopes named; the message names them. */
-export function requireAnyScope(scopes: string): RequestHandler {
-  const check = scopeIncludesAny(scopes);
+export const requireAnyScope = (scopes: string): RequestHandler => namingScopes(scopeIncludesAny(scopes), scopes, 'or');
+
+/** The library's scope check, with a 403 whose message says which scopes the call needs. */
+function namingScopes(check: RequestHandler, scopes: string, joiner: 'and' | 'or'): RequestHandler {
   return (req, res, next) =>
     check(req, res, (error?: unknown) => {
       if (!(error instanceof InsufficientScopeError)) return next(error);
       const headers = error.headers as Record<string, string>;
-      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(' or ')}`, headers));
+      next(new HttpError(403, `This call needs a token with the scope ${scopes.split(' ').join(` ${joiner} `)}`, headers));
     });
 }
 
