@@ -18,7 +18,8 @@ import {
   type DeliveryJobResult,
 } from '@novee/shared';
 import { HttpSender } from './delivery/http-sender';
-import { createDeliveryProcessor } from './delivery/process-delivery-job';
+import { DeliveryFailedError, createDeliveryProcessor } from './delivery/process-delivery-job';
+import { stretchRetryDelay } from './delivery/retry-after';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointState } from './isolation/endpoint-state';
@@ -74,12 +75,14 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), isolationRedis, config.queuePrefix);
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
+  const retryWindowMs = scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000;
   const processor = createDeliveryProcessor({
     metrics,
     registrations,
     sender,
     guard,
-    retryWindowMs: scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000,
+    retryWindowMs,
+    retryAfterMaxMs: config.retryAfterMaxMs,
     log: deliveryLog,
     logger,
   });
@@ -92,8 +95,15 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: 20,
-    // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
-    settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
+    // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter), stretched
+    // to a receiver's Retry-After, within the event's retry window.
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, error?: Error, job?: { data: DeliveryJobData }) => {
+        const scheduled = retryDelay(config.retrySchedule, attemptsMade);
+        if (!(error instanceof DeliveryFailedError) || !job) return scheduled;
+        return stretchRetryDelay(scheduled, error.retryAfterMs, job.data.enqueuedAt + retryWindowMs - Date.now());
+      },
+    },
   });
   // A job finished for good no longer counts against its project's cap on queued events (see quotas/).
   const quota = new QueuedEventsQuota(() => worker.client, config.queuePrefix, {

@@ -12,6 +12,14 @@ import type { HttpSender, SendResult } from './http-sender';
 /** Thrown for a failed attempt so BullMQ records it and, where attempts remain, retries it. */
 export class DeliveryFailedError extends Error {
   override name = 'DeliveryFailedError';
+
+  constructor(
+    message: string,
+    /** The receiver asked us to wait this long (429/503 with Retry-After, capped): the next retry comes no sooner. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface DeliveryDeps {
@@ -26,6 +34,8 @@ export interface DeliveryDeps {
    * window: its attempts are made even while the circuit is open, so its last attempt is never skipped.
    */
   retryWindowMs: number;
+  /** A receiver's Retry-After pauses its endpoint at most this long (RETRY_AFTER_MAX_MS). */
+  retryAfterMaxMs: number;
 }
 
 /** How long a job waits for MongoDB before it looks again: doubling per wait, up to 30 s. */
@@ -101,17 +111,23 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       deps.metrics.deferred(admission.reason);
       const bulk = bulkPriority(webhookType);
       if (job.priority !== bulk) await job.changePriority({ priority: bulk });
-      return waitUntil(admission.retryAt, admission.reason);
+      // A receiver's pause never holds an event past its retry window (then it goes, as past an open circuit).
+      const windowEnd = job.data.enqueuedAt + deps.retryWindowMs + 1;
+      const retryAt = admission.reason === 'receiver asked to wait' ? Math.min(admission.retryAt, windowEnd) : admission.retryAt;
+      return waitUntil(retryAt, admission.reason);
     }
 
     let result: SendResult | undefined;
     let circuit: CircuitChange;
+    let pauseMs: number | undefined;
     try {
       await deps.log.started(jobId, { ...base, urlHost }, admission.slot);
       result = await deps.sender.send(request);
     } finally {
+      // A receiver asking us to wait (429/503 with Retry-After) pauses its endpoint and is not a circuit failure.
+      if (result && !result.ok && result.retryAfterMs !== undefined) pauseMs = Math.min(result.retryAfterMs, deps.retryAfterMaxMs);
       // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
-      circuit = await admission.finish(result?.ok === true);
+      circuit = await admission.finish(result?.ok === true, pauseMs);
     }
     if (circuit?.change === 'opened') {
       deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
@@ -119,14 +135,29 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       deps.logger.info('circuit closed for endpoint: it answers again', { eventId, projectId, urlHost });
     }
 
+    if (pauseMs !== undefined) {
+      deps.logger.info('receiver asked to wait; endpoint paused', { eventId, projectId, urlHost, statusCode: result.statusCode, pauseMs });
+    }
+
     if (result.ok) {
       await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
+    // 410 Gone (Standard Webhooks): the receiver says stop; this event is not retried.
+    const gone = result.statusCode === 410;
     await record(
-      { ...base, status: 'failed', urlHost, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, final },
+      {
+        ...base,
+        status: 'failed',
+        urlHost,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+        final: final || gone,
+      },
       true,
     );
-    throw new DeliveryFailedError(result.error);
+    if (gone) throw new UnrecoverableError(result.error);
+    throw new DeliveryFailedError(result.error, pauseMs);
   };
 }
