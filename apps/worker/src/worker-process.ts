@@ -21,6 +21,8 @@ import { HttpSender } from './delivery/http-sender';
 import { DeliveryFailedError, createDeliveryProcessor } from './delivery/process-delivery-job';
 import { stretchRetryDelay } from './delivery/retry-after';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
+import { EndpointHealth } from './health/endpoint-health';
+import { FailureStreak } from './health/failure-streak';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointState } from './isolation/endpoint-state';
 import { AttemptJournal } from './records/attempt-journal';
@@ -76,7 +78,18 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
   const retryWindowMs = scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000;
+  const health = new EndpointHealth(
+    // A streak is forgotten after twice the disabling time without a failure (an endpoint sent nothing meanwhile).
+    new FailureStreak(isolationRedis, config.queuePrefix, Math.max(2 * config.endpointDisableAfterMs, 3_600_000)),
+    mongo.db,
+    isolationRedis,
+    config.queuePrefix,
+    { disableAfterMs: config.endpointDisableAfterMs, failingNoticeAfterMs: 0 },
+    logger,
+    registry,
+  );
   const processor = createDeliveryProcessor({
+    health,
     metrics,
     registrations,
     sender,

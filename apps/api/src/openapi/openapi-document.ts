@@ -43,12 +43,26 @@ const registrationProperties = {
   projectId: { type: 'string' },
   url: { type: 'string', format: 'uri' },
   types: registerWebhookSchema.properties.types,
+  status: {
+    type: 'string',
+    enum: ['enabled', 'disabled'],
+    description: 'A disabled endpoint is sent nothing: its events are recorded as failed ("endpoint disabled")',
+  },
+  disabledReason: {
+    type: ['string', 'null'],
+    description: 'Why it is disabled: "receiver answered 410", "failing continuously since ...", "disabled by a project member"',
+  },
+  failingSince: { type: ['string', 'null'], format: 'date-time', description: 'Since when every attempt has failed; null while healthy' },
 };
+const registrationFields = ['_id', 'projectId', 'url', 'types', 'status', 'disabledReason', 'failingSince'];
 const registration = {
   _id: '6560f1c2a9b8c7d6e5f4a3b2',
   projectId: 'proj-1',
   url: 'https://hooks.example.com/novee',
   types: ['FALL_DETECTION'],
+  status: 'enabled',
+  disabledReason: null,
+  failingSince: null,
 };
 const secret = 'whsec_Pxw7amjYfGtaTz4tHRwLmo+ObVxLOi8eDZyLem9eTTw=';
 // New secrets: whsec_ + base64 of 32 bytes; registrations from before Standard Webhooks support: whsec_ + 64 hex.
@@ -122,19 +136,19 @@ export const openApiDocument = {
       UpdateWebhookRequest: updateWebhookSchema,
       Registration: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types'],
+        required: registrationFields,
         additionalProperties: false,
         properties: registrationProperties,
       },
       RegistrationWithSecret: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types', 'secret'],
+        required: [...registrationFields, 'secret'],
         additionalProperties: false,
         properties: { ...registrationProperties, secret: secretSchema },
       },
       RotatedRegistration: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types', 'secret', 'expiresAt'],
+        required: [...registrationFields, 'secret', 'expiresAt'],
         additionalProperties: false,
         properties: {
           ...registrationProperties,
@@ -232,7 +246,7 @@ export const openApiDocument = {
     '/webhooks': {
       patch: {
         operationId: 'updateWebhook',
-        summary: 'Change the URL and/or types',
+        summary: 'Change the URL and/or types, or enable / disable the endpoint',
         requestBody: {
           required: true,
           content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }),

@@ -1,5 +1,14 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { bulkPriority, signingSecrets, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import {
+  GONE_REASON,
+  bulkPriority,
+  signingSecrets,
+  validateEventData,
+  type DeliveryJobData,
+  type DeliveryJobResult,
+  type Logger,
+} from '@novee/shared';
+import type { EndpointHealth } from '../health/endpoint-health';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
@@ -26,6 +35,8 @@ export interface DeliveryDeps {
   registrations: Pick<RegistrationCache, 'find'>;
   sender: HttpSender;
   guard: EndpointGuard;
+  /** failingSince, disabling, recovery: fed every attempt's outcome. */
+  health: Pick<EndpointHealth, 'observe' | 'disable'>;
   log: DeliveryLog;
   metrics: DeliveryMetrics;
   logger: Logger;
@@ -98,6 +109,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       await record({ ...base, status: 'rejected', error: decision.reason });
       throw new UnrecoverableError(decision.reason);
     }
+    if (decision.action === 'fail') {
+      // Final, and the job stays in the failed set, so the event can be recovered once the endpoint is enabled.
+      await record({ ...base, status: 'failed', error: decision.reason, final: true });
+      throw new UnrecoverableError(decision.reason);
+    }
 
     const { url } = decision.registration;
     const urlHost = new URL(url).host;
@@ -140,6 +156,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
 
     if (result.ok) {
+      await deps.health.observe(projectId, decision.registration, true, urlHost);
       await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
@@ -157,7 +174,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       },
       true,
     );
-    if (gone) throw new UnrecoverableError(result.error);
+    if (gone) {
+      await deps.health.disable(projectId, GONE_REASON, urlHost);
+      throw new UnrecoverableError(result.error);
+    }
+    await deps.health.observe(projectId, decision.registration, false, urlHost);
     throw new DeliveryFailedError(result.error, pauseMs);
   };
 }

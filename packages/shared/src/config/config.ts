@@ -31,6 +31,7 @@ const envSchema = {
     CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2_000 },
     CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 20_000 },
     RETRY_AFTER_MAX_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 3_600_000 },
+    ENDPOINT_DISABLE_AFTER: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '5d' },
     WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 4_000 },
     WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 1_000 },
     RECORD_BACKLOG_MAX: { type: 'integer', minimum: 1_000, maximum: 100_000_000, default: 1_000_000 },
@@ -82,6 +83,7 @@ interface EnvValues {
   CIRCUIT_COOLDOWN_MS: number;
   CIRCUIT_MAX_COOLDOWN_MS: number;
   RETRY_AFTER_MAX_MS: number;
+  ENDPOINT_DISABLE_AFTER: string;
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
   RECORD_BACKLOG_MAX: number;
@@ -133,6 +135,8 @@ export interface Config {
   circuitMaxCooldownMs: number;
   /** The longest a receiver's Retry-After (429/503) pauses its endpoint and stretches an event's next retry. */
   retryAfterMaxMs: number;
+  /** An endpoint whose every attempt has failed for this long (ms) is disabled (worker). */
+  endpointDisableAfterMs: number;
   /** A job whose worker stops renewing its lock for this long (e.g. killed) is handed to another worker. */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
@@ -222,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
     retryAfterMaxMs: v.RETRY_AFTER_MAX_MS,
+    endpointDisableAfterMs: parseRetrySchedule(v.ENDPOINT_DISABLE_AFTER)[0]!,
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     recordBacklogMax: v.RECORD_BACKLOG_MAX,
