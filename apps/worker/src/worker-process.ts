@@ -23,6 +23,7 @@ import { stretchRetryDelay } from './delivery/retry-after';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { EndpointHealth } from './health/endpoint-health';
 import { FailureStreak } from './health/failure-streak';
+import { OperationalNotifier } from './health/operational-notifier';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointState } from './isolation/endpoint-state';
 import { AttemptJournal } from './records/attempt-journal';
@@ -78,15 +79,21 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
   const retryWindowMs = scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000;
+  const { operationalWebhookUrl: opsUrl, operationalWebhookSecret: opsSecret } = config;
+  const notifier =
+    opsUrl && opsSecret
+      ? new OperationalNotifier({ url: opsUrl, secret: opsSecret, timeoutMs: config.deliveryTimeoutMs }, logger, registry)
+      : undefined;
   const health = new EndpointHealth(
     // A streak is forgotten after twice the disabling time without a failure (an endpoint sent nothing meanwhile).
     new FailureStreak(isolationRedis, config.queuePrefix, Math.max(2 * config.endpointDisableAfterMs, 3_600_000)),
     mongo.db,
     isolationRedis,
     config.queuePrefix,
-    { disableAfterMs: config.endpointDisableAfterMs, failingNoticeAfterMs: 0 },
+    { disableAfterMs: config.endpointDisableAfterMs, failingNoticeAfterMs: config.endpointFailingNotifyAfterMs },
     logger,
     registry,
+    (transition) => notifier?.notify(transition),
   );
   const processor = createDeliveryProcessor({
     health,
@@ -181,6 +188,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
         await settleWithin(worker.close(true), 2_000);
       }
       await recordWriter.stop();
+      if (notifier) await settleWithin(notifier.drain(), 2_000);
       sender.close();
       redis.disconnect();
       isolationRedis.disconnect();
