@@ -61,7 +61,15 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     // A crash can make one attempt of the schedule run twice: the run cut short (recorded as interrupted) and the
     // re-run after the stall, told apart by `run`, so each has exactly one record.
     const run = job.stalledCounter > 0 ? { run: job.stalledCounter } : {};
-    const base = { eventId, projectId, webhookType, attempt, ...run, ...(job.data.redelivery && { redelivery: true as const }) };
+    const base = {
+      eventId,
+      projectId,
+      webhookType,
+      attempt,
+      ...run,
+      ...(job.data.redelivery && { redelivery: true as const }),
+      ...(job.data.recovery && { recovery: job.data.recovery }),
+    };
     const jobId = job.id!;
     const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0], clearsStartedMark?: boolean) => {
       deps.metrics.observeAttempt(attemptRecord, job.data.enqueuedAt);
