@@ -18,13 +18,25 @@ afterAll(() => h.stop());
 beforeEach(() => registrationsCollection(h.db).deleteMany({}));
 
 const register = (body: unknown, token = member) => h.request('POST', '/webhooks/register', { token, body });
+/** The additive health fields of a registration that has never failed. */
+const healthy = { status: 'enabled', disabledReason: null, failingSince: null };
 const validBody = () => ({ projectId: PROJECT, url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] });
 
 describe('POST /webhooks/register', () => {
-  it('201 with {_id, projectId, url, types, secret}; secret starts with whsec_', async () => {
+  it('201 with {_id, projectId, url, types, secret} (and the additive health fields); secret starts with whsec_', async () => {
     const res = await register(validBody());
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['_id', 'projectId', 'secret', 'types', 'url']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      '_id',
+      'disabledReason',
+      'failingSince',
+      'projectId',
+      'secret',
+      'status',
+      'types',
+      'url',
+    ]);
+    expect(res.body).toMatchObject({ status: 'enabled', disabledReason: null, failingSince: null });
     expect(res.body).toMatchObject({ projectId: PROJECT, url: 'https://hooks.example.com/novee', types: ['FALL_DETECTION'] });
     expect(res.body._id).toMatch(/^[0-9a-f]{24}$/);
     // Standard Webhooks form: whsec_ + base64 of 32 random bytes.
@@ -109,6 +121,7 @@ describe('PATCH /webhooks', () => {
       projectId: PROJECT,
       url: 'https://new.example.com/hook',
       types: ['FALL_DETECTION', 'VITAL_THRESHOLD'],
+      ...healthy,
     });
     const stored = await registrationsCollection(h.db).findOne({ projectId: PROJECT });
     expect(requireSecretCipher(h.config).decrypt(stored!.secret)).toBe(created.secret);
@@ -139,7 +152,7 @@ describe('GET and DELETE /webhooks/project/:projectId', () => {
     const created = (await register(validBody())).body;
     const got = await h.request('GET', `/webhooks/project/${PROJECT}`, { token: member });
     expect(got.status).toBe(200);
-    expect(got.body).toEqual({ _id: created._id, projectId: PROJECT, url: validBody().url, types: ['FALL_DETECTION'] });
+    expect(got.body).toEqual({ _id: created._id, projectId: PROJECT, url: validBody().url, types: ['FALL_DETECTION'], ...healthy });
 
     const deleted = await h.request('DELETE', `/webhooks/project/${PROJECT}`, { token: member });
     expect(deleted.status).toBe(204);

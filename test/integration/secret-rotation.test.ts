@@ -57,6 +57,9 @@ it('rotate: X-Signature moves to the new secret at once; a receiver still on the
     projectId: 'rotate',
     url: h.receiver.url(path),
     types: ['FALL_DETECTION'],
+    status: 'enabled',
+    disabledReason: null,
+    failingSince: null,
     secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     expiresAt: expect.any(String),
   });
@@ -70,6 +73,9 @@ it('rotate: X-Signature moves to the new secret at once; a receiver still on the
     projectId: 'rotate',
     url: h.receiver.url(path),
     types: ['FALL_DETECTION'],
+    status: 'enabled',
+    disabledReason: null,
+    failingSince: null,
   });
 
   // Inside the window: two signatures; the old-secret receiver (npm and PyPI libraries) verifies, so does the new.

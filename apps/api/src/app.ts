@@ -8,7 +8,7 @@ import type { TestEventSender } from './events/test-event-sender';
 import { accessLog } from './http/access-log';
 import { errorHandler } from './http/error-handler';
 import { requestId } from './http/request-id';
-import { enqueuedEventsCounter } from './metrics/event-metrics';
+import { enqueuedEventsCounter, recoveredEventsCounter } from './metrics/event-metrics';
 import { httpMetrics } from './metrics/http-metrics';
 import { notFound } from './http/http-error';
 import { ProjectAccess } from './projects/project-access';
@@ -26,6 +26,8 @@ import { noStore, securityHeaders, uiContentSecurityPolicy } from './http/securi
 import { openApiDocument } from './openapi/openapi-document';
 import { ingestionRateLimit, managementRateLimit } from './rate-limits';
 import { deliveryLogRoutes } from './routes/delivery-log-routes';
+import { recoveryRoutes } from './routes/recovery-routes';
+import { RecoveryStore } from './recoveries/recovery-store';
 import { pathProjectOfMember, webhookRoutes } from './routes/webhook-routes';
 
 export interface AppDeps {
@@ -112,6 +114,14 @@ export function createApp(deps: AppDeps): Express {
       deliveries: new DeliveryLogReader(deps.db),
       registrations,
       producer: deps.producer,
+      memberProjectId: pathProjectOfMember(projects),
+    }),
+  );
+
+  app.use(
+    recoveryRoutes({
+      recoveries: new RecoveryStore(deps.db, deps.producer, recoveredEventsCounter(deps.metrics)),
+      registrations,
       memberProjectId: pathProjectOfMember(projects),
     }),
   );

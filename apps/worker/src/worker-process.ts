@@ -18,8 +18,12 @@ import {
   type DeliveryJobResult,
 } from '@novee/shared';
 import { HttpSender } from './delivery/http-sender';
-import { createDeliveryProcessor } from './delivery/process-delivery-job';
+import { DeliveryFailedError, createDeliveryProcessor } from './delivery/process-delivery-job';
+import { stretchRetryDelay } from './delivery/retry-after';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
+import { EndpointHealth } from './health/endpoint-health';
+import { FailureStreak } from './health/failure-streak';
+import { OperationalNotifier } from './health/operational-notifier';
 import { EndpointGuard } from './isolation/endpoint-guard';
 import { EndpointState } from './isolation/endpoint-state';
 import { AttemptJournal } from './records/attempt-journal';
@@ -74,12 +78,31 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), isolationRedis, config.queuePrefix);
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
+  const retryWindowMs = scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000;
+  const { operationalWebhookUrl: opsUrl, operationalWebhookSecret: opsSecret } = config;
+  const notifier =
+    opsUrl && opsSecret
+      ? new OperationalNotifier({ url: opsUrl, secret: opsSecret, timeoutMs: config.deliveryTimeoutMs }, logger, registry)
+      : undefined;
+  const health = new EndpointHealth(
+    // A streak is forgotten after twice the disabling time without a failure (an endpoint sent nothing meanwhile).
+    new FailureStreak(isolationRedis, config.queuePrefix, Math.max(2 * config.endpointDisableAfterMs, 3_600_000)),
+    mongo.db,
+    isolationRedis,
+    config.queuePrefix,
+    { disableAfterMs: config.endpointDisableAfterMs, failingNoticeAfterMs: config.endpointFailingNotifyAfterMs },
+    logger,
+    registry,
+    (transition) => notifier?.notify(transition),
+  );
   const processor = createDeliveryProcessor({
+    health,
     metrics,
     registrations,
     sender,
     guard,
-    retryWindowMs: scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000,
+    retryWindowMs,
+    retryAfterMaxMs: config.retryAfterMaxMs,
     log: deliveryLog,
     logger,
   });
@@ -92,8 +115,15 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: 20,
-    // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter).
-    settings: { backoffStrategy: (attemptsMade: number) => retryDelay(config.retrySchedule, attemptsMade) },
+    // Where a delivery is retried: BullMQ re-runs a failed job after the schedule's delay (with jitter), stretched
+    // to a receiver's Retry-After, within the event's retry window.
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, error?: Error, job?: { data: DeliveryJobData }) => {
+        const scheduled = retryDelay(config.retrySchedule, attemptsMade);
+        if (!(error instanceof DeliveryFailedError) || !job) return scheduled;
+        return stretchRetryDelay(scheduled, error.retryAfterMs, job.data.enqueuedAt + retryWindowMs - Date.now());
+      },
+    },
   });
   // A job finished for good no longer counts against its project's cap on queued events (see quotas/).
   const quota = new QueuedEventsQuota(() => worker.client, config.queuePrefix, {
@@ -158,6 +188,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
         await settleWithin(worker.close(true), 2_000);
       }
       await recordWriter.stop();
+      if (notifier) await settleWithin(notifier.drain(), 2_000);
       sender.close();
       redis.disconnect();
       isolationRedis.disconnect();

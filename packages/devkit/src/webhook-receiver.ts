@@ -13,6 +13,8 @@ export interface ReceiverReply {
   status: number;
   /** Answer only after this many ms (to play a slow or hanging receiver). */
   delayMs?: number;
+  /** Extra response headers (e.g. Retry-After). */
+  headers?: Record<string, string>;
 }
 
 type Waiter = { count: number; path?: string; resolve: (hooks: ReceivedWebhook[]) => void };
@@ -42,8 +44,8 @@ export class WebhookReceiver {
           rawBody: Buffer.concat(chunks).toString('utf8'),
           receivedAt: Date.now(),
         };
-        const { status, delayMs = 0 } = self.record(hook);
-        const timer = setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'), delayMs);
+        const { status, delayMs = 0, headers = {} } = self.record(hook);
+        const timer = setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end('ok'), delayMs);
         res.once('close', () => {
           clearTimeout(timer);
           self.open.set(hook.path, (self.open.get(hook.path) ?? 1) - 1);

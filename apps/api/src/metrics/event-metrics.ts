@@ -9,3 +9,13 @@ export function enqueuedEventsCounter(registry: Registry): Counter<'type' | 'lan
     registers: [registry],
   });
 }
+
+/** Bulk recoveries: events re-sent, and those that could not be (payload no longer in the queue, or the quota). */
+export function recoveredEventsCounter(registry: Registry): Counter<'outcome'> {
+  return new Counter({
+    name: 'novee_recovered_events_total',
+    help: 'Events re-sent by bulk recoveries (queued), or found failed but no longer re-sendable (not_queued)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+}

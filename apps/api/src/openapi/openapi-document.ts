@@ -7,6 +7,7 @@ import {
   updateWebhookSchema,
   vitalThresholdDataSchema,
 } from '@novee/shared';
+import { recoverRequestSchema } from '../routes/recovery-routes';
 
 /**
  * The OpenAPI 3.1 description of the management and ingestion API. Request schemas are the very ajv schemas
@@ -43,12 +44,26 @@ const registrationProperties = {
   projectId: { type: 'string' },
   url: { type: 'string', format: 'uri' },
   types: registerWebhookSchema.properties.types,
+  status: {
+    type: 'string',
+    enum: ['enabled', 'disabled'],
+    description: 'A disabled endpoint is sent nothing: its events are recorded as failed ("endpoint disabled")',
+  },
+  disabledReason: {
+    type: ['string', 'null'],
+    description: 'Why it is disabled: "receiver answered 410", "failing continuously since ...", "disabled by a project member"',
+  },
+  failingSince: { type: ['string', 'null'], format: 'date-time', description: 'Since when every attempt has failed; null while healthy' },
 };
+const registrationFields = ['_id', 'projectId', 'url', 'types', 'status', 'disabledReason', 'failingSince'];
 const registration = {
   _id: '6560f1c2a9b8c7d6e5f4a3b2',
   projectId: 'proj-1',
   url: 'https://hooks.example.com/novee',
   types: ['FALL_DETECTION'],
+  status: 'enabled',
+  disabledReason: null,
+  failingSince: null,
 };
 const secret = 'whsec_Pxw7amjYfGtaTz4tHRwLmo+ObVxLOi8eDZyLem9eTTw=';
 // New secrets: whsec_ + base64 of 32 bytes; registrations from before Standard Webhooks support: whsec_ + 64 hex.
@@ -122,19 +137,19 @@ export const openApiDocument = {
       UpdateWebhookRequest: updateWebhookSchema,
       Registration: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types'],
+        required: registrationFields,
         additionalProperties: false,
         properties: registrationProperties,
       },
       RegistrationWithSecret: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types', 'secret'],
+        required: [...registrationFields, 'secret'],
         additionalProperties: false,
         properties: { ...registrationProperties, secret: secretSchema },
       },
       RotatedRegistration: {
         type: 'object',
-        required: ['_id', 'projectId', 'url', 'types', 'secret', 'expiresAt'],
+        required: [...registrationFields, 'secret', 'expiresAt'],
         additionalProperties: false,
         properties: {
           ...registrationProperties,
@@ -180,6 +195,7 @@ export const openApiDocument = {
           urlHost: { type: 'string' },
           final: { type: 'boolean' },
           redelivery: { type: 'boolean' },
+          recovery: { type: 'string', description: 'The bulk recovery this attempt belongs to' },
           createdAt: { type: 'string', format: 'date-time' },
         },
       },
@@ -192,6 +208,46 @@ export const openApiDocument = {
         type: 'object',
         required: ['eventId', 'redeliveryId'],
         properties: { eventId: { type: 'string' }, redeliveryId: { type: 'string' } },
+      },
+      RecoverRequest: recoverRequestSchema,
+      RecoveryStarted: {
+        type: 'object',
+        required: ['recoveryId', 'count'],
+        properties: {
+          recoveryId: { type: 'string', format: 'uuid' },
+          count: { type: 'integer', minimum: 0, description: 'Events re-sent' },
+        },
+      },
+      Recovery: {
+        type: 'object',
+        required: [
+          'recoveryId',
+          'projectId',
+          'since',
+          'until',
+          'types',
+          'status',
+          'count',
+          'delivered',
+          'failed',
+          'pending',
+          'notQueued',
+          'createdAt',
+        ],
+        properties: {
+          recoveryId: { type: 'string', format: 'uuid' },
+          projectId: { type: 'string' },
+          since: { type: 'string', format: 'date-time' },
+          until: { type: 'string', format: 'date-time' },
+          types: { type: ['array', 'null'], items: { type: 'string' } },
+          status: { type: 'string', enum: ['running', 'done'] },
+          count: { type: 'integer', minimum: 0 },
+          delivered: { type: 'integer', minimum: 0 },
+          failed: { type: 'integer', minimum: 0 },
+          pending: { type: 'integer', minimum: 0 },
+          notQueued: { type: 'integer', minimum: 0, description: 'Failed in the window but no longer in the queue (kept 7 days)' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
       },
     },
   },
@@ -232,7 +288,7 @@ export const openApiDocument = {
     '/webhooks': {
       patch: {
         operationId: 'updateWebhook',
-        summary: 'Change the URL and/or types',
+        summary: 'Change the URL and/or types, or enable / disable the endpoint',
         requestBody: {
           required: true,
           content: json(ref('UpdateWebhookRequest'), { projectId: 'proj-1', types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }),
@@ -399,6 +455,64 @@ export const openApiDocument = {
             error: 'Gone',
             message: 'Event 0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09 is no longer retained for redelivery',
           }),
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}/recover': {
+      parameters: [projectIdParam],
+      post: {
+        operationId: 'recoverFailedEvents',
+        summary: 'Re-send every event whose final outcome in a window is failed (same event ids; window within the last 7 days)',
+        requestBody: {
+          required: true,
+          content: json(ref('RecoverRequest'), { since: '2026-11-21T18:00:00.000Z', types: ['FALL_DETECTION'] }),
+        },
+        responses: {
+          202: {
+            description: 'Queued; follow it with GET .../recoveries/{recoveryId}',
+            content: json(ref('RecoveryStarted'), { recoveryId: '3f9c7a52-1b4e-4d8a-9c6f-2e7d5b1a0c93', count: 42 }),
+          },
+          400: badRequest('since must be within the last 7 days (failed events are kept 7 days)'),
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
+          409: errorResponse('The webhook is disabled', {
+            statusCode: 409,
+            error: 'Conflict',
+            message: 'The webhook is disabled; re-enable it (PATCH /webhooks with enabled: true) before recovering',
+          }),
+          503: unavailable,
+        },
+      },
+    },
+    '/webhooks/project/{projectId}/recoveries/{recoveryId}': {
+      parameters: [projectIdParam, { name: 'recoveryId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      get: {
+        operationId: 'getRecovery',
+        summary: 'Progress of a bulk recovery',
+        responses: {
+          200: {
+            description: 'Its events delivered, failed for good, or pending',
+            content: json(ref('Recovery'), {
+              recoveryId: '3f9c7a52-1b4e-4d8a-9c6f-2e7d5b1a0c93',
+              projectId: 'proj-1',
+              since: '2026-11-21T18:00:00.000Z',
+              until: '2026-11-24T08:00:00.000Z',
+              types: ['FALL_DETECTION'],
+              status: 'running',
+              count: 42,
+              delivered: 30,
+              failed: 0,
+              pending: 12,
+              notQueued: 0,
+              createdAt: '2026-11-24T08:00:00.000Z',
+            }),
+          },
+          400: badRequest('recoveryId must be a UUID'),
+          401: unauthorized,
+          403: forbidden,
+          404: unknownProject,
           503: unavailable,
         },
       },

@@ -1,6 +1,7 @@
 import { MongoServerError, type Db, type WithId } from 'mongodb';
 import {
   generateWebhookSecret,
+  type EndpointStatus,
   type SecretCipher,
   registrationsCollection,
   type SubscribableType,
@@ -14,12 +15,28 @@ export interface PublicRegistration {
   projectId: string;
   url: string;
   types: SubscribableType[];
+  /** Additive: `disabled` endpoints are sent nothing (see README, Endpoint health). */
+  status: EndpointStatus;
+  disabledReason: string | null;
+  /** Since when every attempt has failed (ISO 8601); null while healthy. */
+  failingSince: string | null;
 }
+
+/** Why an endpoint a member disabled (PATCH enabled: false) is disabled. */
+export const DISABLED_BY_MEMBER = 'disabled by a project member';
 
 const DUPLICATE_KEY = 11000;
 
 function toPublic(doc: WithId<WebhookRegistrationDocument>): PublicRegistration {
-  return { _id: doc._id.toHexString(), projectId: doc.projectId, url: doc.url, types: doc.types };
+  return {
+    _id: doc._id.toHexString(),
+    projectId: doc.projectId,
+    url: doc.url,
+    types: doc.types,
+    status: doc.status ?? 'enabled',
+    disabledReason: doc.status === 'disabled' ? (doc.disabledReason ?? null) : null,
+    failingSince: doc.failingSince?.toISOString() ?? null,
+  };
 }
 
 /** Where webhook registrations are stored: MongoDB `registrations`, one per project (unique index). */
@@ -45,7 +62,14 @@ export class RegistrationStore {
     await this.indexesReady();
     const now = new Date();
     const secret = generateWebhookSecret();
-    const doc: WebhookRegistrationDocument = { ...input, secret: this.cipher.encrypt(secret), createdAt: now, updatedAt: now };
+    const doc: WebhookRegistrationDocument = {
+      ...input,
+      secret: this.cipher.encrypt(secret),
+      status: 'enabled',
+      enabledAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       const { insertedId } = await this.collection.insertOne(doc);
       // The registration stands and its secret must reach the caller even if Redis is down: a worker caches
@@ -105,10 +129,25 @@ export class RegistrationStore {
     await this.announceChange(projectId);
   }
 
-  async update(projectId: string, changes: { url?: string; types?: SubscribableType[] }): Promise<PublicRegistration> {
+  /**
+   * `enabled: true` re-enables the endpoint and clears failingSince; a new URL (or re-enabling) starts a new
+   * failure streak (`enabledAt`: the worker's streak is keyed by it). `enabled: false` disables it.
+   */
+  async update(projectId: string, changes: { url?: string; types?: SubscribableType[]; enabled?: boolean }): Promise<PublicRegistration> {
+    const { enabled, ...fields } = changes;
+    const now = new Date();
+    const freshStreak = enabled === true || fields.url !== undefined;
+    const $set: Partial<WebhookRegistrationDocument> = { ...fields, updatedAt: now, ...(freshStreak && { enabledAt: now }) };
+    const $unset: Record<string, ''> = freshStreak ? { failingSince: '' } : {};
+    if (enabled === true) {
+      $set.status = 'enabled';
+      Object.assign($unset, { disabledReason: '', disabledAt: '' });
+    } else if (enabled === false) {
+      Object.assign($set, { status: 'disabled', disabledReason: DISABLED_BY_MEMBER, disabledAt: now });
+    }
     const updated = await this.collection.findOneAndUpdate(
       { projectId },
-      { $set: { ...changes, updatedAt: new Date() } },
+      { $set, ...(Object.keys($unset).length > 0 && { $unset }) },
       { returnDocument: 'after', projection: { secret: 0, previousSecret: 0 } },
     );
     if (!updated) throw notFound('Must register webhook before updating it');

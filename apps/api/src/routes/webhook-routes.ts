@@ -62,10 +62,12 @@ export function webhookRoutes({ projects, registrations, testEvents, urlPolicy }
   });
 
   router.patch('/webhooks', validateBody(updateWebhookSchema), async (req, res) => {
-    const { projectId, url, types } = req.body as UpdateBody;
+    const { projectId, url, types, enabled } = req.body as UpdateBody;
     await projects.assertMember(projectId, callerSubject(req));
     await checkUrl(url);
-    res.json(await registrations.update(projectId, { ...(url && { url }), ...(types && { types }) }));
+    res.json(
+      await registrations.update(projectId, { ...(url && { url }), ...(types && { types }), ...(enabled !== undefined && { enabled }) }),
+    );
   });
 
   router.get('/webhooks/project/:projectId', async (req, res) => {

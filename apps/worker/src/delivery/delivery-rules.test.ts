@@ -28,6 +28,12 @@ describe('decideDelivery', () => {
     });
   });
 
+  it('sends nothing to a disabled endpoint: the event fails with "endpoint disabled"', () => {
+    const disabled = { ...registration(['FALL_DETECTION']), status: 'disabled' as const };
+    expect(decideDelivery('p1', 'FALL_DETECTION', disabled)).toEqual({ action: 'fail', reason: 'endpoint disabled' });
+    expect(decideDelivery('p1', 'TEST', disabled)).toEqual({ action: 'fail', reason: 'endpoint disabled' });
+  });
+
   it('delivers TEST whatever types says', () => {
     expect(decideDelivery('p1', 'TEST', registration(['VITAL_THRESHOLD'])).action).toBe('deliver');
   });

@@ -3,9 +3,18 @@ import { Agent as HttpsAgent } from 'node:https';
 import got, { type Got } from 'got';
 import { DEFAULT_PORT_ALLOW_LIST, checkWebhookUrl, guardedLookup, type PortAllowList } from '@novee/shared';
 import type { DeliveryRequest } from './build-delivery-request';
+import { isThrottleStatus, parseRetryAfter } from './retry-after';
 
 export type SendResult =
-  { ok: true; statusCode: number; durationMs: number } | { ok: false; statusCode?: number; error: string; durationMs: number };
+  | { ok: true; statusCode: number; durationMs: number }
+  | {
+      ok: false;
+      statusCode?: number;
+      error: string;
+      durationMs: number;
+      /** A 429 or 503 answer's Retry-After, in ms from now (the receiver asks us to wait). */
+      retryAfterMs?: number;
+    };
 
 /**
  * POSTs a signed delivery with got. 2xx is delivered; anything else (non-2xx, redirect, timeout,
@@ -41,9 +50,16 @@ export class HttpSender {
     const refused = checkWebhookUrl(request.url, { allowHttpLoopback: this.allowLoopback, allowedPorts: this.allowedPorts });
     if (refused) return { ok: false, error: `blocked: ${refused}`, durationMs: 0 };
     try {
-      const statusCode = await this.post(request);
+      const { statusCode, retryAfter } = await this.post(request);
       if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, durationMs: elapsed() };
-      return { ok: false, statusCode, error: `receiver answered ${statusCode}`, durationMs: elapsed() };
+      const retryAfterMs = isThrottleStatus(statusCode) ? parseRetryAfter(retryAfter) : undefined;
+      return {
+        ok: false,
+        statusCode,
+        error: `receiver answered ${statusCode}`,
+        durationMs: elapsed(),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      };
     } catch (error) {
       const { code, message } = error as { code?: string; message: string };
       return { ok: false, error: code ? `${code}: ${message}` : message, durationMs: elapsed() };
@@ -51,18 +67,21 @@ export class HttpSender {
   }
 
   /**
-   * got's stream API: only the status matters, so the answer's body is read and dropped, never buffered (a
+   * got's stream API: only the status (and a Retry-After) matters, so the answer's body is read and dropped, never buffered (a
    * receiver cannot make us hold a huge body), and it skips the promise API's buffering (measurably cheaper).
    * The request timeout covers the whole exchange, body included.
    */
-  private post(request: DeliveryRequest): Promise<number> {
+  private post(request: DeliveryRequest): Promise<{ statusCode: number; retryAfter?: string }> {
     return new Promise((resolve, reject) => {
-      let statusCode = 0;
+      let answer: { statusCode: number; retryAfter?: string } = { statusCode: 0 };
       this.client.stream
         .post(request.url, { body: request.body, headers: request.headers })
-        .on('response', (response: { statusCode: number }) => (statusCode = response.statusCode))
+        .on('response', (response: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+          const retryAfter = response.headers['retry-after'];
+          answer = { statusCode: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
+        })
         .on('error', reject)
-        .on('end', () => resolve(statusCode))
+        .on('end', () => resolve(answer))
         .resume();
     });
   }

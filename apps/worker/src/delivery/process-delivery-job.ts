@@ -1,5 +1,14 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { bulkPriority, signingSecrets, validateEventData, type DeliveryJobData, type DeliveryJobResult, type Logger } from '@novee/shared';
+import {
+  GONE_REASON,
+  bulkPriority,
+  signingSecrets,
+  validateEventData,
+  type DeliveryJobData,
+  type DeliveryJobResult,
+  type Logger,
+} from '@novee/shared';
+import type { EndpointHealth } from '../health/endpoint-health';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
@@ -12,12 +21,22 @@ import type { HttpSender, SendResult } from './http-sender';
 /** Thrown for a failed attempt so BullMQ records it and, where attempts remain, retries it. */
 export class DeliveryFailedError extends Error {
   override name = 'DeliveryFailedError';
+
+  constructor(
+    message: string,
+    /** The receiver asked us to wait this long (429/503 with Retry-After, capped): the next retry comes no sooner. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface DeliveryDeps {
   registrations: Pick<RegistrationCache, 'find'>;
   sender: HttpSender;
   guard: EndpointGuard;
+  /** failingSince, disabling, recovery: fed every attempt's outcome. */
+  health: Pick<EndpointHealth, 'observe' | 'disable'>;
   log: DeliveryLog;
   metrics: DeliveryMetrics;
   logger: Logger;
@@ -26,6 +45,8 @@ export interface DeliveryDeps {
    * window: its attempts are made even while the circuit is open, so its last attempt is never skipped.
    */
   retryWindowMs: number;
+  /** A receiver's Retry-After pauses its endpoint at most this long (RETRY_AFTER_MAX_MS). */
+  retryAfterMaxMs: number;
 }
 
 /** How long a job waits for MongoDB before it looks again: doubling per wait, up to 30 s. */
@@ -40,7 +61,15 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     // A crash can make one attempt of the schedule run twice: the run cut short (recorded as interrupted) and the
     // re-run after the stall, told apart by `run`, so each has exactly one record.
     const run = job.stalledCounter > 0 ? { run: job.stalledCounter } : {};
-    const base = { eventId, projectId, webhookType, attempt, ...run, ...(job.data.redelivery && { redelivery: true as const }) };
+    const base = {
+      eventId,
+      projectId,
+      webhookType,
+      attempt,
+      ...run,
+      ...(job.data.redelivery && { redelivery: true as const }),
+      ...(job.data.recovery && { recovery: job.data.recovery }),
+    };
     const jobId = job.id!;
     const record = async (attemptRecord: Parameters<DeliveryLog['record']>[0], clearsStartedMark?: boolean) => {
       deps.metrics.observeAttempt(attemptRecord, job.data.enqueuedAt);
@@ -88,6 +117,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       await record({ ...base, status: 'rejected', error: decision.reason });
       throw new UnrecoverableError(decision.reason);
     }
+    if (decision.action === 'fail') {
+      // Final, and the job stays in the failed set, so the event can be recovered once the endpoint is enabled.
+      await record({ ...base, status: 'failed', error: decision.reason, final: true });
+      throw new UnrecoverableError(decision.reason);
+    }
 
     const { url } = decision.registration;
     const urlHost = new URL(url).host;
@@ -101,17 +135,23 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       deps.metrics.deferred(admission.reason);
       const bulk = bulkPriority(webhookType);
       if (job.priority !== bulk) await job.changePriority({ priority: bulk });
-      return waitUntil(admission.retryAt, admission.reason);
+      // A receiver's pause never holds an event past its retry window (then it goes, as past an open circuit).
+      const windowEnd = job.data.enqueuedAt + deps.retryWindowMs + 1;
+      const retryAt = admission.reason === 'receiver asked to wait' ? Math.min(admission.retryAt, windowEnd) : admission.retryAt;
+      return waitUntil(retryAt, admission.reason);
     }
 
     let result: SendResult | undefined;
     let circuit: CircuitChange;
+    let pauseMs: number | undefined;
     try {
       await deps.log.started(jobId, { ...base, urlHost }, admission.slot);
       result = await deps.sender.send(request);
     } finally {
+      // A receiver asking us to wait (429/503 with Retry-After) pauses its endpoint and is not a circuit failure.
+      if (result && !result.ok && result.retryAfterMs !== undefined) pauseMs = Math.min(result.retryAfterMs, deps.retryAfterMaxMs);
       // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
-      circuit = await admission.finish(result?.ok === true);
+      circuit = await admission.finish(result?.ok === true, pauseMs);
     }
     if (circuit?.change === 'opened') {
       deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
@@ -119,14 +159,34 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       deps.logger.info('circuit closed for endpoint: it answers again', { eventId, projectId, urlHost });
     }
 
+    if (pauseMs !== undefined) {
+      deps.logger.info('receiver asked to wait; endpoint paused', { eventId, projectId, urlHost, statusCode: result.statusCode, pauseMs });
+    }
+
     if (result.ok) {
+      await deps.health.observe(projectId, decision.registration, true, urlHost);
       await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
+    // 410 Gone (Standard Webhooks): the receiver says stop; this event is not retried.
+    const gone = result.statusCode === 410;
     await record(
-      { ...base, status: 'failed', urlHost, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, final },
+      {
+        ...base,
+        status: 'failed',
+        urlHost,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+        final: final || gone,
+      },
       true,
     );
-    throw new DeliveryFailedError(result.error);
+    if (gone) {
+      await deps.health.disable(projectId, GONE_REASON, urlHost);
+      throw new UnrecoverableError(result.error);
+    }
+    await deps.health.observe(projectId, decision.registration, false, urlHost);
+    throw new DeliveryFailedError(result.error, pauseMs);
   };
 }

@@ -6,13 +6,14 @@ export type Admission =
       admitted: true;
       /**
        * Free the slot (or hand it to a job waiting here) and feed the outcome to the endpoint's breaker;
-       * returns what it did to the circuit (opened until, or closed).
+       * returns what it did to the circuit (opened until, or closed). `pauseMs`: the receiver asked us to wait
+       * (429/503 with Retry-After): the endpoint is paused that long, and the failure does not count as one.
        */
-      finish(delivered: boolean): Promise<CircuitChange>;
+      finish(delivered: boolean, pauseMs?: number): Promise<CircuitChange>;
       /** The slot this delivery holds, for AttemptJournal's started mark. */
       slot: EndpointSlot;
     }
-  | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' };
+  | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' | 'receiver asked to wait' };
 
 /** One slot of one endpoint's in-flight cap. */
 export type EndpointSlot = { endpoint: string; leaseId: string };
@@ -79,7 +80,11 @@ export class EndpointGuard {
     const endpoint = endpointKey(url);
     const lease = await this.take(endpoint, deferrals, ignoreCircuit);
     if ('admitted' in lease) return lease;
-    return { admitted: true, finish: (delivered) => this.finish(endpoint, lease, delivered), slot: { endpoint, leaseId: lease.id } };
+    return {
+      admitted: true,
+      finish: (delivered, pauseMs) => this.finish(endpoint, lease, delivered, pauseMs),
+      slot: { endpoint, leaseId: lease.id },
+    };
   }
 
   /** Free the slot of a delivery whose worker died, at once instead of when its lease lapses. */
@@ -94,14 +99,14 @@ export class EndpointGuard {
     return this.waitForSlot(endpoint, deferrals, ignoreCircuit);
   }
 
-  private async finish(endpoint: string, lease: Lease, delivered: boolean): Promise<CircuitChange> {
+  private async finish(endpoint: string, lease: Lease, delivered: boolean, pauseMs?: number): Promise<CircuitChange> {
     const listeners = this.rooms.get(endpoint)?.listeners;
     if (delivered && listeners?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
       // A failure never hands over: the next job must see the circuit this failure may have opened.
       listeners.shift()!({ ...lease, circuitDirty: false });
       return lease.circuitDirty ? this.state.finish(endpoint, null, true, lease.generation) : null;
     }
-    const change = await this.state.finish(endpoint, lease.id, delivered, lease.generation);
+    const change = await this.state.finish(endpoint, lease.id, delivered, lease.generation, delivered ? undefined : pauseMs);
     this.rooms.get(endpoint)?.listeners.shift()?.(null); // the slot is free in Redis now: try for it
     return change;
   }
@@ -158,10 +163,11 @@ function nextFinish(room: WaitingRoom): Promise<Lease | null> {
 }
 
 /**
- * A lease, or the refusal of an open circuit: retried just after its cooldown, when one job will be let through
+ * A lease; the refusal of a paused endpoint, retried just after the pause the receiver asked for; or that of an open circuit: retried just after its cooldown, when one job will be let through
  * as the probe; while a probe is in flight, soon again (a probe usually answers in milliseconds).
  */
 function leaseOrRefusal(result: Exclude<AdmitResult, { status: 'busy' }>): Lease | Refusal {
+  if (result.status === 'paused') return { admitted: false, retryAt: result.pausedUntil + jitter(1_000), reason: 'receiver asked to wait' };
   if (result.status === 'open') return { admitted: false, retryAt: result.openUntil + jitter(1_000), reason: 'circuit open' };
   if (result.status === 'probing') return { admitted: false, retryAt: Date.now() + 500 + jitter(1_000), reason: 'circuit open' };
   return { id: result.leaseId, acquiredAt: Date.now(), circuitDirty: result.circuitDirty, generation: result.generation };

@@ -8,20 +8,28 @@ import type { Redis } from 'ioredis';
  * state (open, re-open, close). An attempt carries the generation it was admitted in, and its outcome counts
  * only if the generation is still the same: failures of deliveries that were already in flight when the circuit
  * opened say nothing new, so they can neither trip it a second time nor double its cooldown.
+ *
+ * A third key, `pause`, holds the Unix ms before which no delivery to the endpoint starts because the receiver
+ * asked us to wait (429 or 503 with Retry-After). It is not the breaker: such an answer counts as no failure.
  */
 
 /**
- * Admission, in one atomic step: refuse while the circuit is open; once its cooldown is over (half-open) admit
+ * Admission, in one atomic step: refuse while the receiver asked us to wait (pause); refuse while the circuit is open; once its cooldown is over (half-open) admit
  * exactly one probe at a time; else drop lapsed leases and take one if fewer than the cap are held. Leases are
  * members of a sorted set scored by expiry (Redis time), so a worker that dies mid-delivery frees its slot when
  * its lease lapses instead of leaking it. ARGV[4] = '1' lets the attempt past the breaker (an event whose retry
- * window is over still gets its last attempt): it takes a lease but, with generation -1, its outcome is not counted.
- * Returns {'open', openUntil} | {'probing', probeUntil} | {'busy', age of the oldest lease in ms}
+ * window is over still gets its last attempt; nor does a pause hold it): it takes a lease but, with generation -1,
+ * its outcome is not counted.
+ * Returns {'paused', pausedUntil} | {'open', openUntil} | {'probing', probeUntil} | {'busy', age of the oldest lease in ms}
  *       | {'ok', 1 if the breaker has state a success must clear, generation, 1 if this is the probe}.
  */
 const ADMIT = `
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if ARGV[4] ~= '1' then
+  local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if pausedUntil > nowMs then return {'paused', pausedUntil} end
+end
 local c = redis.call('HMGET', KEYS[1], 'openUntil', 'probeUntil', 'gen', 'failures')
 local openUntil = tonumber(c[1] or '0')
 local probe = 0
@@ -54,12 +62,24 @@ return {'ok', dirty, gen, probe}
  * circuit (new generation). A failure is counted; after `threshold` in a row the circuit opens, and a failed
  * half-open probe re-opens it, each time for a cooldown that doubles per consecutive trip (capped).
  * Both keys change together, so no job can take the freed slot without seeing the circuit this failure opened.
+ * Outcome 'throttled' (the receiver asked to wait ARGV[8] ms): no failure; the endpoint is paused until then (a
+ * later pause wins), and a throttled half-open probe ends its probe, so that one can follow the pause.
  * Returns {'opened', Unix ms until which it is open} | {'closed', 0} | {'none', 0}.
  */
 const FINISH = `
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
 local c = redis.call('HMGET', KEYS[1], 'gen', 'failures', 'openUntil', 'trips')
 local gen = tonumber(c[1] or '0')
+if ARGV[2] == 'throttled' then
+  local pauseMs = tonumber(ARGV[8])
+  local now = redis.call('TIME')
+  local untilMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + pauseMs
+  if pauseMs > 0 and untilMs > tonumber(redis.call('GET', KEYS[3]) or '0') then
+    redis.call('SET', KEYS[3], untilMs, 'PX', pauseMs)
+  end
+  if tonumber(ARGV[7]) == gen and tonumber(c[3] or '0') > 0 then redis.call('HSET', KEYS[1], 'probeUntil', 0) end
+  return {'none', 0}
+end
 if tonumber(ARGV[7]) ~= gen then return {'none', 0} end
 local failures = tonumber(c[2] or '0')
 local openUntil = tonumber(c[3] or '0')
@@ -92,6 +112,7 @@ type StateRedis = Redis & {
   noveeAdmit(
     circuitKey: string,
     inflightKey: string,
+    pauseKey: string,
     cap: number,
     leaseMs: number,
     leaseId: string,
@@ -100,13 +121,15 @@ type StateRedis = Redis & {
   noveeFinish(
     circuitKey: string,
     inflightKey: string,
+    pauseKey: string,
     leaseId: string,
-    outcome: 'delivered' | 'failed',
+    outcome: 'delivered' | 'failed' | 'throttled',
     threshold: number,
     baseMs: number,
     maxMs: number,
     ttlMs: number,
     generation: number,
+    pauseMs: number,
   ): Promise<[string, number]>;
 };
 
@@ -133,6 +156,7 @@ export type AdmitResult =
       /** This delivery is the half-open probe: its outcome closes or re-opens the circuit. */
       probe: boolean;
     }
+  | { status: 'paused'; /** The receiver asked us not to send before this (Unix ms). */ pausedUntil: number }
   | { status: 'open'; openUntil: number }
   | { status: 'probing'; /** When the probe in flight will have ended at the latest. */ probeUntil: number }
   | { status: 'busy'; /** How long the endpoint's oldest in-flight delivery has been running. */ oldestAgeMs: number };
@@ -152,8 +176,8 @@ export class EndpointState {
     private readonly prefix: string,
     private readonly options: EndpointStateOptions,
   ) {
-    redis.defineCommand('noveeAdmit', { numberOfKeys: 2, lua: ADMIT });
-    redis.defineCommand('noveeFinish', { numberOfKeys: 2, lua: FINISH });
+    redis.defineCommand('noveeAdmit', { numberOfKeys: 3, lua: ADMIT });
+    redis.defineCommand('noveeFinish', { numberOfKeys: 3, lua: FINISH });
     this.redis = redis as StateRedis;
   }
 
@@ -163,11 +187,13 @@ export class EndpointState {
     const [status, value, generation, probe] = await this.redis.noveeAdmit(
       this.circuitKey(endpoint),
       this.inflightKey(endpoint),
+      this.pauseKey(endpoint),
       this.options.maxInFlight,
       this.options.leaseMs,
       leaseId,
       ignoreCircuit ? '1' : '0',
     );
+    if (status === 'paused') return { status, pausedUntil: value };
     if (status === 'open') return { status, openUntil: value };
     if (status === 'probing') return { status, probeUntil: value };
     if (status === 'busy') return { status, oldestAgeMs: value };
@@ -176,21 +202,25 @@ export class EndpointState {
 
   /**
    * Free `leaseId` (null: it was handed to another job) and record the outcome of a delivery admitted in
-   * `generation`. Returns what this outcome did to the circuit.
+   * `generation`. `pauseMs` (a failure only): the receiver asked us to wait this long (429/503 with
+   * Retry-After), so the endpoint is paused for it and the failure is not counted by the breaker.
+   * Returns what this outcome did to the circuit.
    */
-  async finish(endpoint: string, leaseId: string | null, delivered: boolean, generation: number): Promise<CircuitChange> {
+  async finish(endpoint: string, leaseId: string | null, delivered: boolean, generation: number, pauseMs?: number): Promise<CircuitChange> {
     const { failureThreshold, cooldownMs, maxCooldownMs } = this.options;
     const [change, openUntil] = await this.redis.noveeFinish(
       this.circuitKey(endpoint),
       this.inflightKey(endpoint),
+      this.pauseKey(endpoint),
       leaseId ?? '',
-      delivered ? 'delivered' : 'failed',
+      delivered ? 'delivered' : pauseMs === undefined ? 'failed' : 'throttled',
       failureThreshold,
       cooldownMs,
       maxCooldownMs,
       // The state outlives the longest cooldown, so an idle endpoint's breaker does not forget a trip too soon.
       Math.max(maxCooldownMs * 4, 600_000),
       generation,
+      Math.max(0, Math.round(pauseMs ?? 0)),
     );
     if (change === 'opened') return { change, openUntil };
     if (change === 'closed') return { change };
@@ -205,6 +235,10 @@ export class EndpointState {
   // The {hash tag} keeps both keys of an endpoint in one Redis Cluster slot, as a script touching both needs.
   private circuitKey(endpoint: string): string {
     return `${this.prefix}:endpoint:{${endpoint}}:circuit`;
+  }
+
+  private pauseKey(endpoint: string): string {
+    return `${this.prefix}:endpoint:{${endpoint}}:pause`;
   }
 
   private inflightKey(endpoint: string): string {

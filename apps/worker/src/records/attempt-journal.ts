@@ -15,7 +15,10 @@ export const startedKey = (prefix: string) => `${prefix}:{deliveries}:started`;
 /** A record as it travels through the outbox: its MongoDB _id is fixed here, so a re-sent batch cannot double it. */
 export type OutboxRecord = Omit<DeliveryRecord, 'createdAt'> & { _id: string; createdAt: number };
 export type AttemptRecord = Omit<DeliveryRecord, 'createdAt'>;
-type StartedAttempt = Pick<DeliveryRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery'>;
+type StartedAttempt = Pick<
+  DeliveryRecord,
+  'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery' | 'recovery'
+>;
 
 /** Append a record; clear the attempt's started mark (if any) in the same step. */
 const APPEND = `

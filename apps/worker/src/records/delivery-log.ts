@@ -16,7 +16,7 @@ export class DeliveryLog {
   /** The job's request is about to be sent: if this worker dies now, the attempt is still recorded. */
   async started(
     jobId: string,
-    attempt: Pick<AttemptRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery'>,
+    attempt: Pick<AttemptRecord, 'eventId' | 'projectId' | 'webhookType' | 'attempt' | 'run' | 'urlHost' | 'redelivery' | 'recovery'>,
     slot: EndpointSlot,
   ): Promise<void> {
     await this.journal.started(jobId, attempt, slot);

@@ -58,6 +58,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ IDEMPOTENCY_TTL: 'a day' })).toThrow('IDEMPOTENCY_TTL must match pattern');
   });
 
+  it('reads the endpoint lifecycle settings: Retry-After cap, disabling, operational webhooks', () => {
+    expect(loadConfig({})).toMatchObject({
+      retryAfterMaxMs: 3_600_000,
+      endpointDisableAfterMs: 5 * 86_400_000,
+      endpointFailingNotifyAfterMs: 3_600_000,
+      operationalWebhookUrl: undefined,
+    });
+    const secret = `whsec_${'A'.repeat(43)}=`;
+    expect(
+      loadConfig({
+        ENDPOINT_DISABLE_AFTER: '90s',
+        OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook',
+        OPERATIONAL_WEBHOOK_SECRET: secret,
+      }),
+    ).toMatchObject({
+      endpointDisableAfterMs: 90_000,
+      operationalWebhookUrl: 'https://ops.example.com/hook',
+      operationalWebhookSecret: secret,
+    });
+    expect(() => loadConfig({ OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook' })).toThrow('OPERATIONAL_WEBHOOK_SECRET must be set');
+    expect(() => loadConfig({ OPERATIONAL_WEBHOOK_SECRET: 'hunter2' })).toThrow('OPERATIONAL_WEBHOOK_SECRET must match pattern');
+    expect(() => loadConfig({ ENDPOINT_DISABLE_AFTER: '5 days' })).toThrow('ENDPOINT_DISABLE_AFTER must match pattern');
+  });
+
   it('requires the Auth0 settings for the API', () => {
     expect(() => requireAuthConfig(loadConfig({}))).toThrow('AUTH0_ISSUER_BASE_URL, AUTH0_AUDIENCE must be set');
   });

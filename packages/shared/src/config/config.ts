@@ -30,6 +30,11 @@ const envSchema = {
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
     CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2_000 },
     CIRCUIT_MAX_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 86_400_000, default: 20_000 },
+    RETRY_AFTER_MAX_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 3_600_000 },
+    ENDPOINT_DISABLE_AFTER: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '5d' },
+    ENDPOINT_FAILING_NOTIFY_AFTER: { type: 'string', pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', default: '1h' },
+    OPERATIONAL_WEBHOOK_URL: { type: 'string', format: 'uri', pattern: '^https?://' },
+    OPERATIONAL_WEBHOOK_SECRET: { type: 'string', pattern: '^whsec_(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$' },
     WORKER_LOCK_DURATION_MS: { type: 'integer', minimum: 1_000, maximum: 600_000, default: 4_000 },
     WORKER_STALLED_INTERVAL_MS: { type: 'integer', minimum: 500, maximum: 600_000, default: 1_000 },
     RECORD_BACKLOG_MAX: { type: 'integer', minimum: 1_000, maximum: 100_000_000, default: 1_000_000 },
@@ -80,6 +85,11 @@ interface EnvValues {
   CIRCUIT_FAILURE_THRESHOLD: number;
   CIRCUIT_COOLDOWN_MS: number;
   CIRCUIT_MAX_COOLDOWN_MS: number;
+  RETRY_AFTER_MAX_MS: number;
+  ENDPOINT_DISABLE_AFTER: string;
+  ENDPOINT_FAILING_NOTIFY_AFTER: string;
+  OPERATIONAL_WEBHOOK_URL?: string;
+  OPERATIONAL_WEBHOOK_SECRET?: string;
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
   RECORD_BACKLOG_MAX: number;
@@ -129,6 +139,15 @@ export interface Config {
   circuitFailureThreshold: number;
   circuitCooldownMs: number;
   circuitMaxCooldownMs: number;
+  /** The longest a receiver's Retry-After (429/503) pauses its endpoint and stretches an event's next retry. */
+  retryAfterMaxMs: number;
+  /** An endpoint whose every attempt has failed for this long (ms) is disabled (worker). */
+  endpointDisableAfterMs: number;
+  /** An endpoint failing continuously this long is announced once (endpoint.failing operational webhook). */
+  endpointFailingNotifyAfterMs: number;
+  /** Where operational webhooks go (endpoint.failing / disabled / recovered), signed with the secret; unset: none. */
+  operationalWebhookUrl?: string;
+  operationalWebhookSecret?: string;
   /** A job whose worker stops renewing its lock for this long (e.g. killed) is handed to another worker. */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
@@ -191,6 +210,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
+  if (v.OPERATIONAL_WEBHOOK_URL && !v.OPERATIONAL_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration: OPERATIONAL_WEBHOOK_SECRET must be set with OPERATIONAL_WEBHOOK_URL (whsec_...)');
+  }
   if (v.PROJECT_MAX_QUEUED_FALL_EVENTS < v.PROJECT_MAX_QUEUED_EVENTS) {
     throw new ConfigError(
       'Invalid configuration: PROJECT_MAX_QUEUED_FALL_EVENTS must be at least PROJECT_MAX_QUEUED_EVENTS (falls are refused last)',
@@ -217,6 +239,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
     circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     circuitMaxCooldownMs: v.CIRCUIT_MAX_COOLDOWN_MS,
+    retryAfterMaxMs: v.RETRY_AFTER_MAX_MS,
+    endpointDisableAfterMs: parseRetrySchedule(v.ENDPOINT_DISABLE_AFTER)[0]!,
+    endpointFailingNotifyAfterMs: parseRetrySchedule(v.ENDPOINT_FAILING_NOTIFY_AFTER)[0]!,
+    operationalWebhookUrl: v.OPERATIONAL_WEBHOOK_URL,
+    operationalWebhookSecret: v.OPERATIONAL_WEBHOOK_SECRET,
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     recordBacklogMax: v.RECORD_BACKLOG_MAX,

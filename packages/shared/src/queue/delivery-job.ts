@@ -13,6 +13,8 @@ export type DeliveryJobData = InternalEvent & {
   enqueuedAt: number;
   /** Set on a job that re-sends an earlier event on request (same eventId, new job). */
   redelivery?: true;
+  /** Set on a job that re-sends a failed event for a bulk recovery: the recovery's id. */
+  recovery?: string;
 };
 
 /** What the worker returns for a finished job (stored by BullMQ as the job's return value). */

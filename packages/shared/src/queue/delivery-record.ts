@@ -30,5 +30,7 @@ export interface DeliveryRecord {
   run?: number;
   /** The attempt belongs to a redelivery requested through the API. */
   redelivery?: true;
+  /** The attempt belongs to a bulk recovery (its id: GET /webhooks/project/:projectId/recoveries/:id). */
+  recovery?: string;
   createdAt: Date;
 }

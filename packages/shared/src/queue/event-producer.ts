@@ -155,11 +155,30 @@ export class EventProducer {
    * Returns null when the event's payload is no longer retained in the queue.
    */
   async redeliver(eventId: string): Promise<{ eventId: string; redeliveryId: string } | null> {
+    return this.resend(eventId, 'redelivery', randomUUID().slice(0, 8), { redelivery: true }, 'normal');
+  }
+
+  /**
+   * Re-send a failed event for a bulk recovery (same eventId, new job, at most once per recovery), in the bulk
+   * lane so that live events go first. False when its payload is no longer retained in the queue.
+   */
+  async recover(eventId: string, recoveryId: string): Promise<boolean> {
+    return (await this.resend(eventId, 'recovery', recoveryId, { recovery: recoveryId }, 'bulk')) !== null;
+  }
+
+  private async resend(
+    eventId: string,
+    kind: 'redelivery' | 'recovery',
+    suffix: string,
+    mark: Pick<DeliveryJobData, 'redelivery' | 'recovery'>,
+    lane: 'normal' | 'bulk',
+  ): Promise<{ eventId: string; redeliveryId: string } | null> {
     const original = await this.queue.getJob(eventId);
     if (!original) return null;
-    const redeliveryId = `${eventId}-redelivery-${randomUUID().slice(0, 8)}`;
-    const job: DeliveryJobData = { ...original.data, redelivery: true, enqueuedAt: Date.now() };
-    const options = { ...deliveryJobOptions(eventId, job.webhookType, this.retrySchedule), jobId: redeliveryId };
+    const redeliveryId = `${eventId}-${kind}-${suffix}`;
+    const { redelivery: _r, recovery: _c, ...data } = original.data;
+    const job: DeliveryJobData = { ...data, ...mark, enqueuedAt: Date.now() };
+    const options = { ...deliveryJobOptions(eventId, job.webhookType, this.retrySchedule, lane), jobId: redeliveryId };
     await this.withTimeout(this.quota.reserve(job.projectId, redeliveryId, job.webhookType));
     await this.withTimeout(this.queue.add(job.webhookType, job, options)).catch(this.unreserve(job.projectId, redeliveryId));
     return { eventId, redeliveryId };

@@ -22,5 +22,10 @@ export const updateWebhookSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['projectId'],
-  properties: { projectId: PROJECT_ID_SCHEMA, url: urlSchema, types: typesSchema },
+  properties: {
+    projectId: PROJECT_ID_SCHEMA,
+    url: urlSchema,
+    types: typesSchema,
+    enabled: { type: 'boolean', description: 'true re-enables a disabled endpoint (and clears failingSince); false disables it' },
+  },
 } as const;

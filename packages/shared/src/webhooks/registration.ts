@@ -12,9 +12,27 @@ export interface WebhookRegistrationDocument {
   secret: string;
   /** After a rotation, the replaced secret, still signing (webhook-signature only) until expiresAt. */
   previousSecret?: { secret: string; expiresAt: Date };
+  /** Absent = enabled. A disabled endpoint is sent nothing: its events end as failed ("endpoint disabled"). */
+  status?: EndpointStatus;
+  disabledReason?: string;
+  disabledAt?: Date;
+  /** Since when every attempt to it has failed (absent while it is healthy); written on transitions only. */
+  failingSince?: Date;
+  /**
+   * When it was last (re-)enabled or given a new URL: its failure streak counts from then, so re-enabling it
+   * starts a new one (see the worker's health/). Absent = never (older registrations).
+   */
+  enabledAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export type EndpointStatus = 'enabled' | 'disabled';
+
+/** Why an endpoint that answered 410 Gone was disabled. */
+export const GONE_REASON = 'receiver answered 410';
+/** What a disabled endpoint's events are recorded with. */
+export const ENDPOINT_DISABLED_ERROR = 'endpoint disabled';
 
 /** A project and who may manage its webhook (collection `projects`). */
 export interface ProjectDocument {
