@@ -1,4 +1,5 @@
 import type { RedisClient } from 'bullmq';
+import { scriptedClient } from '../queue/scripted-client';
 import { IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from './idempotency-errors';
 
 /** How long an Idempotency-Key keeps answering with its event (IDEMPOTENCY_TTL). */
@@ -43,13 +44,18 @@ const PRINTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
  * rather than creating or hiding an event. Records: `{prefix}:idempotency:{key}`, a small hash, with a TTL.
  */
 export class IdempotencyStore {
-  private defined: Promise<RedisClient> | undefined;
+  private readonly client: () => Promise<RedisClient>;
 
   constructor(
-    private readonly redis: () => Promise<RedisClient>,
+    redis: () => Promise<RedisClient>,
     private readonly prefix: string,
     readonly ttlMs: number = DEFAULT_IDEMPOTENCY_TTL_MS,
-  ) {}
+  ) {
+    this.client = scriptedClient(redis, {
+      noveeIdempotencyClaim: { numberOfKeys: 1, lua: CLAIM },
+      noveeIdempotencyMarkEnqueued: { numberOfKeys: 1, lua: MARK_ENQUEUED },
+    });
+  }
 
   static assertValidKey(key: string): void {
     if (!PRINTABLE_KEY.test(key)) throw new InvalidIdempotencyKeyError(key);
@@ -83,20 +89,5 @@ export class IdempotencyStore {
 
   recordKey(key: string): string {
     return `${this.prefix}:idempotency:${key}`;
-  }
-
-  private client(): Promise<RedisClient> {
-    this.defined ??= this.redis().then(
-      (client) => {
-        client.defineCommand('noveeIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM });
-        client.defineCommand('noveeIdempotencyMarkEnqueued', { numberOfKeys: 1, lua: MARK_ENQUEUED });
-        return client;
-      },
-      (error: unknown) => {
-        this.defined = undefined;
-        throw error;
-      },
-    );
-    return this.defined;
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisClient } from 'bullmq';
+import { scriptedClient } from './scripted-client';
 
 /** Events per second a project may enqueue in the normal lane before the rest go to the bulk lane. */
 export const DEFAULT_PROJECT_BURST_PER_SECOND = 50;
@@ -16,32 +17,20 @@ return count
  * project's burst then waits behind other projects' events instead of in front of them.
  */
 export class ProjectBurstCounter {
-  private defined: Promise<RedisClient> | undefined;
+  private readonly client: () => Promise<RedisClient>;
 
   constructor(
-    private readonly redis: () => Promise<RedisClient>,
+    redis: () => Promise<RedisClient>,
     private readonly prefix: string,
     private readonly perSecond: number,
-  ) {}
+  ) {
+    this.client = scriptedClient(redis, { noveeCountEvent: { numberOfKeys: 1, lua: COUNT_EVENT } });
+  }
 
   /** Count one event of the project now; true when it is beyond the project's share for this second. */
   async overShare(projectId: string, now = Date.now()): Promise<boolean> {
     const key = `${this.prefix}:project:${projectId}:events:${Math.floor(now / 1000)}`;
     const count = Number(await (await this.client()).runCommand('noveeCountEvent', [key]));
     return count > this.perSecond;
-  }
-
-  private client(): Promise<RedisClient> {
-    this.defined ??= this.redis().then(
-      (client) => {
-        client.defineCommand('noveeCountEvent', { numberOfKeys: 1, lua: COUNT_EVENT });
-        return client;
-      },
-      (error: unknown) => {
-        this.defined = undefined; // try again on the next event
-        throw error;
-      },
-    );
-    return this.defined;
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisClient } from 'bullmq';
+import { scriptedClient } from '../queue/scripted-client';
 import type { WebhookType } from '../events/event-types';
 import { scheduleSpanMs } from '../queue/retry-schedule';
 
@@ -69,13 +70,18 @@ export const queuedEventsKey = (prefix: string, projectId: string) => `${prefix}
  * enqueueing the same event twice, or removing it twice, cannot make the count drift.
  */
 export class QueuedEventsQuota {
-  private defined: Promise<RedisClient> | undefined;
+  private readonly client: () => Promise<RedisClient>;
 
   constructor(
-    private readonly redis: () => Promise<RedisClient>,
+    redis: () => Promise<RedisClient>,
     private readonly prefix: string,
     private readonly limits: QueuedEventsLimits,
-  ) {}
+  ) {
+    this.client = scriptedClient(redis, {
+      noveeReserveQueued: { numberOfKeys: 1, lua: RESERVE },
+      noveeReleaseQueued: { numberOfKeys: 1, lua: RELEASE },
+    });
+  }
 
   /** Count the job against its project, or throw QueueQuotaExceededError (nothing is counted then). */
   async reserve(projectId: string, jobId: string, webhookType: WebhookType, now = Date.now()): Promise<void> {
@@ -93,20 +99,5 @@ export class QueuedEventsQuota {
   /** How many jobs the project has queued now (for tests and operators). */
   async queued(projectId: string): Promise<number> {
     return (await this.client()).zcard(queuedEventsKey(this.prefix, projectId));
-  }
-
-  private client(): Promise<RedisClient> {
-    this.defined ??= this.redis().then(
-      (client) => {
-        client.defineCommand('noveeReserveQueued', { numberOfKeys: 1, lua: RESERVE });
-        client.defineCommand('noveeReleaseQueued', { numberOfKeys: 1, lua: RELEASE });
-        return client;
-      },
-      (error: unknown) => {
-        this.defined = undefined;
-        throw error;
-      },
-    );
-    return this.defined;
   }
 }
