@@ -11,7 +11,7 @@ import {
   startMetricsServer,
   requireSecretCipher,
   retryDelay,
-  scheduleSpanMs,
+  retryWindowMs,
   settleWithin,
   type Config,
   type DeliveryJobData,
@@ -31,9 +31,6 @@ import { DeliveryLog } from './records/delivery-log';
 import { RecordWriter } from './records/record-writer';
 import { RegistrationCache } from './registrations/registration-cache';
 import { RegistrationLookup } from './registrations/registration-lookup';
-
-/** Jitter stretches a retry delay by up to this factor (see retryDelay). */
-const MAX_JITTER = 1.2;
 
 export interface RunningWorker {
   worker: Worker<DeliveryJobData, DeliveryJobResult>;
@@ -78,7 +75,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), isolationRedis, config.queuePrefix);
   const registry = createMetricsRegistry('worker');
   const metrics = new DeliveryMetrics(registry);
-  const retryWindowMs = scheduleSpanMs(config.retrySchedule) * MAX_JITTER + 60_000;
+  const retryWindow = retryWindowMs(config.retrySchedule);
   const { operationalWebhookUrl: opsUrl, operationalWebhookSecret: opsSecret } = config;
   const notifier =
     opsUrl && opsSecret
@@ -101,7 +98,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     registrations,
     sender,
     guard,
-    retryWindowMs,
+    retryWindowMs: retryWindow,
     retryAfterMaxMs: config.retryAfterMaxMs,
     log: deliveryLog,
     logger,
@@ -121,7 +118,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       backoffStrategy: (attemptsMade: number, _type?: string, error?: Error, job?: { data: DeliveryJobData }) => {
         const scheduled = retryDelay(config.retrySchedule, attemptsMade);
         if (!(error instanceof DeliveryFailedError) || !job) return scheduled;
-        return stretchRetryDelay(scheduled, error.retryAfterMs, job.data.enqueuedAt + retryWindowMs - Date.now());
+        return stretchRetryDelay(scheduled, error.retryAfterMs, job.data.enqueuedAt + retryWindow - Date.now());
       },
     },
   });

@@ -19,6 +19,9 @@ export function parseRetrySchedule(text: string): number[] {
 /** Attempts in all: the first one plus one per scheduled retry. */
 export const attemptsFor = (schedule: number[]) => schedule.length + 1;
 
+/** Each retry delay is stretched or shrunk at random by up to this share of it. */
+const JITTER = 0.2;
+
 /**
  * The delay before retry number `retry` (1-based), with ±20% jitter so that a receiver that comes back
  * is not hit by every queued retry in the same instant. Beyond the schedule, the last delay repeats.
@@ -26,8 +29,15 @@ export const attemptsFor = (schedule: number[]) => schedule.length + 1;
 export function retryDelay(schedule: number[], retry: number, random: () => number = Math.random): number {
   if (schedule.length === 0) return 0;
   const base = schedule[Math.min(retry, schedule.length) - 1]!;
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
-/** How long the whole schedule takes: past this, an event is too old to keep deferring. */
+/** How long the whole schedule takes, without jitter. */
 export const scheduleSpanMs = (schedule: number[]) => schedule.reduce((sum, delay) => sum + delay, 0);
+
+/**
+ * An event's retry window, from its enqueue: the schedule at its longest jitter, plus a minute for the queue's
+ * own latency. Past it, the worker makes the event's attempts even past an open circuit or a receiver's pause,
+ * so its last attempt is never skipped.
+ */
+export const retryWindowMs = (schedule: number[]) => scheduleSpanMs(schedule) * (1 + JITTER) + 60_000;

@@ -21,8 +21,8 @@ export interface QueuedEventsLimits {
 }
 
 /**
- * How long a job can legitimately stay queued: its retry schedule with the most jitter (+20%), plus an hour for
- * the waits an endpoint imposes (the worker gives up on those after the schedule's span plus a minute).
+ * How long a job can legitimately stay queued: longer than its retry window (retryWindowMs: the schedule with
+ * the most jitter, +20%), plus an hour for the waits an endpoint imposes (busy, circuit open, Retry-After).
  */
 export const forgetQueuedAfterMs = (retrySchedule: number[]) => Math.ceil(scheduleSpanMs(retrySchedule) * 1.25) + 3_600_000;
 
