@@ -5,7 +5,7 @@ import {
   IdempotencyKeyReusedError,
   ajv,
   checkDeviceEvent,
-  type DeviceEvent,
+  type CheckedDeviceEvent,
   type EventProducer,
 } from '@novee/shared';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
@@ -41,7 +41,7 @@ export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRo
     if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
       throw badRequest('Idempotency-Key header must be a UUID');
     }
-    let event: DeviceEvent;
+    let event: CheckedDeviceEvent;
     try {
       event = checkDeviceEvent(req.body);
     } catch (error) {
@@ -61,7 +61,7 @@ export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRo
     );
 
     try {
-      const { eventId, lane, replayed } = await producer.enqueue(event, { idempotencyKey });
+      const { eventId, lane, replayed } = await producer.enqueueChecked(event, { idempotencyKey });
       if (replayed) res.set('Idempotent-Replayed', 'true');
       else enqueued.inc({ type: event.webhookType, lane });
       res.locals.eventId = eventId; // for the access log

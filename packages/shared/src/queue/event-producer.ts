@@ -25,14 +25,18 @@ export class EventValidationError extends Error {
   }
 }
 
+declare const checkedMark: unique symbol;
+/** An event that passed checkDeviceEvent (a compile-time mark: EventProducer.enqueueChecked takes only these). */
+export type CheckedDeviceEvent = DeviceEvent & { readonly [checkedMark]: true };
+
 /** A FALL_DETECTION or VITAL_THRESHOLD event, checked; throws EventValidationError naming each problem. */
-export function checkDeviceEvent(event: unknown): DeviceEvent {
+export function checkDeviceEvent(event: unknown): CheckedDeviceEvent {
   const result = validateInternalEvent(event);
   if (!result.valid) throw new EventValidationError(result.errors);
   if (result.value.webhookType === 'TEST') {
     throw new EventValidationError(['webhookType TEST is only sent by the test endpoint']);
   }
-  return result.value;
+  return result.value as CheckedDeviceEvent;
 }
 
 export interface EventProducerOptions {
@@ -111,8 +115,12 @@ export class EventProducer {
    * known not to be enqueued, EnqueueOutcomeUnknownError when Redis stalled before confirming it.
    * `lane`: 'bulk' when the event was beyond its project's per-second share (see ProjectBurstCounter).
    */
-  async enqueue(event: DeviceEvent, { idempotencyKey }: EnqueueOptions = {}): Promise<Enqueued> {
-    const checked = checkDeviceEvent(event);
+  async enqueue(event: DeviceEvent, options: EnqueueOptions = {}): Promise<Enqueued> {
+    return this.enqueueChecked(checkDeviceEvent(event), options);
+  }
+
+  /** enqueue, for an event the caller has already checked (the API does, before its access checks). */
+  async enqueueChecked(checked: CheckedDeviceEvent, { idempotencyKey }: EnqueueOptions = {}): Promise<Enqueued> {
     if (idempotencyKey !== undefined) IdempotencyStore.assertValidKey(idempotencyKey);
     const deadline = Date.now() + this.enqueueTimeoutMs;
     // The event counts against its project's share in the second of its enqueuedAt, so the lane follows from the
