@@ -163,14 +163,20 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       deps.logger.info('receiver asked to wait; endpoint paused', { eventId, projectId, urlHost, statusCode: result.statusCode, pauseMs });
     }
 
+    // The record and the endpoint's health are independent writes: made together, not one after the other.
     if (result.ok) {
-      await deps.health.observe(projectId, decision.registration, true, urlHost);
-      await record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true);
+      await Promise.all([
+        deps.health.observe(projectId, decision.registration, true, urlHost),
+        record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true),
+      ]);
       return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     }
     // 410 Gone (Standard Webhooks): the receiver says stop; this event is not retried.
     const gone = result.statusCode === 410;
-    await record(
+    const health = gone
+      ? deps.health.disable(projectId, GONE_REASON, urlHost)
+      : deps.health.observe(projectId, decision.registration, false, urlHost);
+    const recorded = record(
       {
         ...base,
         status: 'failed',
@@ -182,11 +188,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       },
       true,
     );
-    if (gone) {
-      await deps.health.disable(projectId, GONE_REASON, urlHost);
-      throw new UnrecoverableError(result.error);
-    }
-    await deps.health.observe(projectId, decision.registration, false, urlHost);
+    await Promise.all([health, recorded]);
+    if (gone) throw new UnrecoverableError(result.error);
     throw new DeliveryFailedError(result.error, pauseMs);
   };
 }
