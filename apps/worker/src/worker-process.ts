@@ -134,13 +134,12 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       .catch((error: Error) => logger.warn('could not release queued-event quota', { error: error.message }));
   };
   worker.on('completed', finished);
-  worker.on('failed', (job) => {
-    if (job?.finishedOn) finished(job); // finishedOn: failed for good, no retry left
-  });
   worker.on('error', (error) => logger.error('worker error', { error }));
   worker.on('failed', (job, error) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    // finishedOn: failed for good (its last attempt, or one that is never retried: rejected, 410, disabled).
+    const final = Boolean(job.finishedOn);
+    if (final) finished(job);
     logger.log(final ? 'error' : 'warn', final ? 'delivery failed permanently' : 'delivery attempt failed', {
       eventId: job.data.eventId,
       projectId: job.data.projectId,
