@@ -1,23 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
-import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack, type LocalStack } from '@novee/devkit';
+import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack } from '@novee/devkit';
 import { EventProducer, createRedisConnection } from '@novee/shared';
 import { HttpSender } from '@novee/worker/dist/delivery/http-sender';
-import { atFixedRate, percentile, round, runPool } from './stats';
+import { fallData, post, sleep } from './bench-client';
+import {
+  apiAnswerTime,
+  apiToReceiverLatency,
+  drain,
+  fallDuringVitalBacklog,
+  isolation,
+  producerLatency,
+  type PhaseContext,
+} from './delivery-phases';
+import { ProcessMetrics } from './process-metrics';
+import { round, runPool } from './stats';
 
 /**
- * npm run bench: starts its own Redis, MongoDB-compatible server, receiver (own process), API and worker
- * processes, and measures in one run (every phase bounded in count and time; under 5 minutes in all):
+ * npm run bench: starts its own Redis (append-only file, fsync every second: production durability),
+ * MongoDB-compatible server (mongo-java-server on an H2 file), receiver (own process), API and worker processes,
+ * and measures in one run (every phase bounded in count and time; about a minute and a half in all):
  *   a) BullMQ no-op jobs/s on that Redis      b) the receiver's max req/s with a plain keep-alive client
  *   b2) the same receiver driven by the worker's own HTTP sender (got) alone: the delivery client's ceiling
  *   b3) a BullMQ worker whose jobs only POST through that sender: the floor cost of the architecture
- *   c) end-to-end deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) to one endpoint
- *      and spread over many, and enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
- *   d) API POST /events p50/p99 at a fixed rate   e) project B's p99 while project A's receiver hangs under a flood
+ *   c) deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) to one endpoint and spread
+ *      over many, and enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
+ *   d) POST /events answer time p50/p99 at 200 and 1,000 requests/s, with the API's event-loop delay
+ *   e) project B's p99 while project A's receiver hangs under a flood
+ *   f) POST /events -> receiver p50/p99 at 200 events/s with one worker, with both processes' event-loop delay
+ *   g) FALL_DETECTION POST /events -> receiver p50/p99 while a 5,000-event VITAL_THRESHOLD backlog drains
  * Prints a table and writes JSON to bench/results/.
  */
 const N_NOOP = 20_000;
@@ -31,6 +46,11 @@ const MANY_ENDPOINTS = 20;
 const PHASE_LIMIT_MS = 60_000;
 const STEADY_RATE = 200;
 const STEADY_SECONDS = 5;
+const FAST_RATE = 1_000;
+const FAST_SECONDS = 3;
+const VITAL_BACKLOG = 5_000;
+/** Below a project's per-second share (50), so the falls stay in the normal lane as a real patient's would. */
+const FALL_RATE = 40;
 
 type Row = { measure: string; value: number; unit: string; note?: string };
 const rows: Row[] = [];
@@ -41,10 +61,13 @@ const record = (measure: string, value: number, unit: string, note?: string) => 
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Production durability: Redis appends every write to its AOF and fsyncs it every second; records go to a file.
+  const dataDir = mkdtempSync(join(tmpdir(), 'novee-bench-'));
   const stack = await startLocalStack({
+    dataDir,
     secretsEncryptionKeys: ephemeralEncryptionKey(),
-    // Production log level (info): logging is part of the cost. (d) sends 200 events/s to one project, above
-    // the default per-project ingestion limit (100/s), so the limit is raised: the limiter still runs on every request.
+    // Production log level (info): logging is part of the cost. (d) sends up to 1,000 events/s, above the
+    // default per-project ingestion limit (100/s), so the limit is raised: the limiter still runs on every request.
     env: { RETRY_SCHEDULE: 'none', RATE_LIMIT_EVENTS_PER_SECOND: '100000' },
   });
   const receiver = await spawnUntilReady(process.execPath, [join(__dirname, 'bench-receiver.js')], /^LISTENING (\d+)$/, {
@@ -55,6 +78,7 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(stack.env.REDIS_URL!, 'worker');
   const producer = new EventProducer({ connection: redis, prefix: 'novee' });
   try {
+    console.log(`durability: Redis ${stack.describes.redis}; MongoDB ${stack.describes.mongodb}`);
     console.log('a) BullMQ no-op jobs/s');
     const noop = await bullmqNoop(stack.env.REDIS_URL!);
     record('a) BullMQ no-op jobs', noop, 'jobs/s', `${N_NOOP} jobs, concurrency ${CONCURRENCY}`);
@@ -89,22 +113,27 @@ async function main(): Promise<void> {
       const path = projectId === 'bench-a' ? '/hang-a' : `/${projectId}`;
       const status = await post(
         `${stack.apiUrl}/webhooks/register`,
-        JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION'] }),
+        JSON.stringify({ projectId, url: receiverUrl + path, types: ['FALL_DETECTION', 'VITAL_THRESHOLD'] }),
         agent,
         member,
       );
       if (status !== 201) throw new Error(`register ${projectId} answered ${status}`);
     }
+    const token = await stack.issuer.issueToken({ sub: 'bench|pipeline', scope: 'events:write:any' });
+    const ctx: PhaseContext = { producer, receiverUrl, apiUrl: stack.apiUrl, token, agent, limitMs: PHASE_LIMIT_MS };
+    const apiProcess = new ProcessMetrics(stack.apiMetricsUrl);
 
     const drainRates: Record<string, number> = {};
+    let workerProcess: ProcessMetrics | undefined;
     for (const workers of [1, 2]) {
       await stack.startWorker(); // one more each round: 1, then 2
+      workerProcess ??= new ProcessMetrics(stack.workerMetricsUrls[0]!);
       console.log(`c) end to end with ${workers} worker process(es)`);
       for (const [label, projects] of [
         ['1 endpoint', ['bench-e2e']],
         [`${MANY_ENDPOINTS} endpoints`, manyProjects],
       ] as const) {
-        const rate = await drain(producer, receiverUrl, projects, agent);
+        const rate = await drain(ctx, projects, N_E2E);
         drainRates[`${workers}/${label}`] = rate;
         record(
           `c) deliveries, ${workers} worker(s), ${label}`,
@@ -113,38 +142,71 @@ async function main(): Promise<void> {
           `${N_E2E} events, ${round((100 * rate) / ceiling)}% of min(a,b)`,
         );
       }
-      const steady = await steadyLatency(producer, receiverUrl, agent);
-      record(`c) enqueue->delivered p50, ${workers} worker(s)`, steady.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+      const steady = await producerLatency(ctx, 'bench-e2e', STEADY_RATE, STEADY_SECONDS);
+      record(
+        `c) enqueue->delivered p50, ${workers} worker(s)`,
+        steady.p50,
+        'ms',
+        `${STEADY_RATE}/s for ${STEADY_SECONDS} s, EventProducer`,
+      );
       record(`c) enqueue->delivered p99, ${workers} worker(s)`, steady.p99, 'ms');
+      if (workers > 1) break;
+
+      // The rest with one worker, as the peer comparison in issue 14 was made.
+      console.log('f) POST /events -> receiver at a fixed rate, 1 worker');
+      await Promise.all([apiProcess.start(), workerProcess.start()]);
+      const whole = await apiToReceiverLatency(ctx, 'bench-e2e', STEADY_RATE, STEADY_SECONDS);
+      const [api, worker] = await Promise.all([apiProcess.read(), workerProcess.read()]);
+      const events = STEADY_RATE * STEADY_SECONDS;
+      record('f) POST /events -> receiver p50', whole.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s, 1 worker`);
+      record('f) POST /events -> receiver p99', whole.p99, 'ms');
+      record('f) event-loop delay p99, API', api.loopP99, 'ms', `max ${round(api.loopMax)} ms`);
+      record('f) event-loop delay p99, worker', worker.loopP99, 'ms', `max ${round(worker.loopMax)} ms`);
+      record('f) CPU per event, API', api.cpuMs / events, 'ms', 'process CPU (user + system) / events');
+      record('f) CPU per event, worker', worker.cpuMs / events, 'ms', 'includes writing its delivery record');
+
+      console.log('d) POST /events answer time at fixed rates');
+      for (const [rate, seconds] of [
+        [STEADY_RATE, STEADY_SECONDS],
+        [FAST_RATE, FAST_SECONDS],
+      ] as const) {
+        await apiProcess.start();
+        const answer = await apiAnswerTime(ctx, rate === STEADY_RATE ? ['bench-e2e'] : manyProjects, rate, seconds);
+        const api = await apiProcess.read();
+        record(`d) POST /events p50 at ${rate}/s`, answer.p50, 'ms', `${rate * seconds} requests`);
+        record(`d) POST /events p99 at ${rate}/s`, answer.p99, 'ms');
+        record(`d) event-loop delay p99, API, ${rate}/s`, api.loopP99, 'ms', `max ${round(api.loopMax)} ms`);
+        record(`d) CPU per request, API, ${rate}/s`, api.cpuMs / (rate * seconds), 'ms');
+      }
+      await sleep(1_000); // let (d)'s deliveries finish before the next phase
+
+      console.log(`g) falls through the API while ${VITAL_BACKLOG} vitals drain`);
+      const mixed = await fallDuringVitalBacklog(ctx, 'bench-e2e', manyProjects, VITAL_BACKLOG, FALL_RATE);
+      record('g) FALL POST /events -> receiver p50, vitals draining', mixed.p50, 'ms', `${mixed.falls} falls at ${FALL_RATE}/s`);
+      record('g) FALL POST /events -> receiver p99, vitals draining', mixed.p99, 'ms');
+      record('g) VITAL backlog drain', mixed.vitalsPerSecond, 'deliveries/s', `${VITAL_BACKLOG} events, half to the falls' endpoint`);
+
+      console.log("e) project B while project A's receiver hangs under a flood");
+      const isolated = await isolation(ctx, 'bench-a', 'bench-b', 1_000, STEADY_SECONDS);
+      record('e) project B p99 while A hangs', isolated.p99, 'ms', `1000 A events queued, B at 20/s for ${STEADY_SECONDS} s`);
     }
 
-    console.log('d) API POST /events at a fixed rate');
-    const pipeline = await stack.issuer.issueToken({ sub: 'bench|pipeline', scope: 'events:write:any' });
-    const ingest = await apiLatency(stack, pipeline, agent);
-    record('d) POST /events p50', ingest.p50, 'ms', `${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
-    record('d) POST /events p99', ingest.p99, 'ms');
-
-    console.log("e) project B while project A's receiver hangs under a flood");
-    const isolated = await isolation(producer, receiverUrl, agent);
-    record('e) project B p99 while A hangs', isolated.p99, 'ms', `${isolated.flood} A events queued, B at 20/s for ${STEADY_SECONDS} s`);
-
+    const pipelineShare = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / floor;
+    record(`(c) / (b3), 1 worker, ${MANY_ENDPOINTS} endpoints`, pipelineShare * 100, '%', 'the full pipeline against BullMQ + got alone');
     const ratio = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / ceiling;
     record(`(c) / min(a,b), 1 worker, ${MANY_ENDPOINTS} endpoints`, ratio * 100, '%');
-    record(
-      '(c) / min(a,b), 1 worker, 1 endpoint',
-      (drainRates['1/1 endpoint']! / ceiling) * 100,
-      '%',
-      'bounded by the per-endpoint in-flight cap',
-    );
+    record('(c) / min(a,b), 1 worker, 1 endpoint', (drainRates['1/1 endpoint']! / ceiling) * 100, '%');
     record('(b2) / min(a,b)', (senderMax / ceiling) * 100, '%', 'what got alone reaches: no delivery pipeline can pass it');
     record('(b3) / min(a,b)', (floor / ceiling) * 100, '%', 'BullMQ + got with nothing else: the architecture at its barest');
     console.table(rows);
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30), node: process.version },
-      config: { workerConcurrency: CONCURRENCY, endpointMaxInFlight: 10, deliveryTimeoutMs: 5000, manyEndpoints: MANY_ENDPOINTS },
+      durability: stack.describes,
+      config: { workerConcurrency: CONCURRENCY, deliveryTimeoutMs: 5000, manyEndpoints: MANY_ENDPOINTS },
       rows,
       ratioOneWorker: round(ratio, 3),
+      pipelineShareOfB3: round(pipelineShare, 3),
       seconds: round((Date.now() - started) / 1000),
     };
     const dir = join(__dirname, '..', 'results');
@@ -158,6 +220,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await receiver.stop();
     await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -224,120 +287,6 @@ async function withPlainSender<T>(receiverUrl: string, use: (send: () => Promise
     });
   } finally {
     sender.close();
-  }
-}
-
-/** Delivery throughput: preload a backlog (spread over `projects`) on the paused queue, resume, time the drain. */
-async function drain(producer: EventProducer, receiverUrl: string, projects: readonly string[], agent: Agent): Promise<number> {
-  await post(`${receiverUrl}/reset`, '', agent);
-  await producer.queue.pause();
-  await runPool(N_E2E, 50, Date.now() + PHASE_LIMIT_MS, async (i) => {
-    await producer.enqueue(fallEvent(projects[i % projects.length]!));
-  });
-  const started = Date.now();
-  await producer.queue.resume();
-  const count = await waitForCount(
-    receiverUrl,
-    projects.length === 1 ? { path: `/${projects[0]}` } : { prefix: '/bench-many-' },
-    N_E2E,
-    started + PHASE_LIMIT_MS,
-    agent,
-  );
-  return (count * 1000) / (Date.now() - started);
-}
-
-async function steadyLatency(producer: EventProducer, receiverUrl: string, agent: Agent) {
-  await post(`${receiverUrl}/reset`, '', agent);
-  await atFixedRate(STEADY_RATE, STEADY_SECONDS, async () => {
-    await producer.enqueue(fallEvent('bench-e2e'));
-  });
-  await waitForCount(receiverUrl, { path: '/bench-e2e' }, STEADY_RATE * STEADY_SECONDS, Date.now() + 20_000, agent);
-  return stats(receiverUrl, { path: '/bench-e2e' }, agent);
-}
-
-async function apiLatency(stack: LocalStack, token: string, agent: Agent) {
-  const latencies: number[] = [];
-  await atFixedRate(STEADY_RATE, STEADY_SECONDS, async () => {
-    const started = performance.now();
-    const status = await post(`${stack.apiUrl}/events`, JSON.stringify(fallEvent('bench-e2e')), agent, token);
-    if (status !== 202) throw new Error(`POST /events answered ${status}`);
-    latencies.push(performance.now() - started);
-  });
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
-
-async function isolation(producer: EventProducer, receiverUrl: string, agent: Agent) {
-  await post(`${receiverUrl}/reset`, '', agent);
-  const flood = 1_000;
-  await runPool(flood, 50, Date.now() + PHASE_LIMIT_MS, async () => {
-    await producer.enqueue(fallEvent('bench-a'));
-  });
-  await atFixedRate(20, STEADY_SECONDS, async () => {
-    await producer.enqueue(fallEvent('bench-b'));
-  });
-  await waitForCount(receiverUrl, { path: '/bench-b' }, 20 * STEADY_SECONDS, Date.now() + 20_000, agent);
-  return { ...(await stats(receiverUrl, { path: '/bench-b' }, agent)), flood };
-}
-
-// --- helpers ---------------------------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function fallData(enqueuedAt: number) {
-  const userUUID = randomUUID();
-  return {
-    userUUID,
-    reasons: ['bench'],
-    happenedAt: new Date(enqueuedAt).toISOString(),
-    email: 'bench@example.com',
-    firstName: 'Bench',
-    lastName: 'Mark',
-  };
-}
-
-function fallEvent(projectId: string) {
-  const data = fallData(Date.now());
-  return { projectId, userUUID: data.userUUID, webhookType: 'FALL_DETECTION' as const, data };
-}
-
-function post(url: string, body: string, agent: Agent, token?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-type PathFilter = { path: string } | { prefix: string };
-
-async function stats(receiverUrl: string, filter: PathFilter, agent: Agent): Promise<{ count: number; p50: number; p99: number }> {
-  return new Promise((resolve, reject) => {
-    request(`${receiverUrl}/stats?${new URLSearchParams(filter).toString()}`, { agent }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve(JSON.parse(text) as { count: number; p50: number; p99: number }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-async function waitForCount(receiverUrl: string, filter: PathFilter, count: number, deadline: number, agent: Agent): Promise<number> {
-  for (;;) {
-    const seen = (await stats(receiverUrl, filter, agent)).count;
-    if (seen >= count || Date.now() > deadline) return seen;
-    await sleep(20);
   }
 }
 

@@ -81,6 +81,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { ...env, METRICS_PORT: String(options.ports?.apiMetrics ?? 0) },
       /"message":"api listening"/,
       options,
+      API_NODE_ARGS,
     );
     stops.push(() => stopProcess(api.child));
     const { url: apiUrl, metricsUrl: apiMetricsUrl } = JSON.parse(api.match.input!) as { url: string; metricsUrl: string };
@@ -138,8 +139,9 @@ async function keep<T extends { stop(): Promise<void> }>(stops: Array<() => Prom
   return started;
 }
 
-/** Extra node flags for worker processes, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
+/** Extra node flags for worker / API processes, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
 const WORKER_NODE_ARGS = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const API_NODE_ARGS = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 async function startNode(
   script: string,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, readdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { findFreePort, killProcess, spawnUntilReady } from './child-process';
 import { embeddedRedisDir, ensureLocalServicesBuilt } from './local-services-setup';
@@ -58,6 +58,7 @@ export function findRedisServerBinary(): RedisServerBinary {
 export async function startRedisServer(options: LocalRedisOptions = {}): Promise<LocalRedis> {
   const binary = findRedisServerBinary();
   const port = options.port ?? (await findFreePort());
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const persistence = options.dataDir
     ? ['--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec']
     : ['--save', '', '--appendonly', 'no'];
@@ -70,7 +71,7 @@ export async function startRedisServer(options: LocalRedisOptions = {}): Promise
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    description: describe(binary),
+    description: `${describe(binary)}, ${options.dataDir ? `append-only file, fsync ${options.appendfsync ?? 'everysec'}` : 'no persistence'}`,
     stop: redis.stop,
     kill: () => killProcess(redis.child),
   };
