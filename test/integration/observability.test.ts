@@ -114,6 +114,8 @@ describe('Prometheus metrics', () => {
     expect(metric(worker, 'novee_receiver_response_seconds_count', { outcome: 'delivered' })).toBe(1);
     expect(metric(worker, 'novee_delivery_attempts_total', { ...fall, outcome: 'delivered' })).toBe(1);
     expect(worker).toContain('novee_process_cpu_seconds_total');
+    // The delay since the previous scrape: present, and a non-negative number of seconds.
+    expect(metric(worker, 'novee_event_loop_delay_seconds', { quantile: '0.99', service: 'worker' })).toBeGreaterThanOrEqual(0);
 
     const api = await (await fetch(h.api.metricsUrl)).text();
     const queue = { queue: 'webhook-deliveries', service: 'api' };
@@ -121,6 +123,7 @@ describe('Prometheus metrics', () => {
     expect(metric(api, 'novee_queue_jobs', { ...queue, state: 'waiting' })).toBe(0);
     expect(metric(api, 'novee_http_request_duration_seconds_count', { method: 'POST', route: '/events', status_code: '202' })).toBe(1);
     expect(metric(api, 'novee_events_enqueued_total', { type: 'FALL_DETECTION', lane: 'normal', service: 'api' })).toBe(1);
+    expect(metric(api, 'novee_event_loop_delay_seconds', { quantile: '1', service: 'api' })).toBeGreaterThanOrEqual(0);
   });
 
   it('/metrics is not on the public API port', async () => {

@@ -2,12 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerEventLoopDelay } from './event-loop-delay';
 
-/** A Prometheus registry for one process, with Node's default metrics (CPU, memory, event loop lag). */
+/** A Prometheus registry for one process, with Node's default metrics (CPU, memory, event loop lag) and event-loop delay. */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: 'novee_' });
+  registerEventLoopDelay(registry);
   return registry;
 }
 
