@@ -8,6 +8,7 @@ import {
   scopeIncludesAny,
 } from 'express-oauth2-jwt-bearer';
 import { HttpError, serviceUnavailable } from '../http/http-error';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 export interface BearerAuthOptions {
   /** The Auth0 tenant, e.g. https://novee.eu.auth0.com/ (discovery and JWKS are fetched from it). */
@@ -48,10 +49,19 @@ function tokenInQuery(query: unknown): boolean {
  */
 export function bearerAuth(options: BearerAuthOptions): RequestHandler {
   const validate = auth({ issuerBaseURL: options.issuerBaseURL, audience: options.audience, tokenSigningAlg: 'RS256' });
+  const verified = new VerifiedTokenCache({ maxTokens: 10_000, maxAgeMs: 60_000 });
   return (req, res, next) => {
     if (tokenInQuery(req.query)) return next(unauthorized(`${BEARER_ONLY}; a token in the query string is refused`));
+    const known = verified.lookup(req);
+    if (known) {
+      req.auth = known;
+      return next();
+    }
     validate(req, res, (error?: unknown) => {
-      if (!error) return next();
+      if (!error) {
+        verified.remember(req);
+        return next();
+      }
       if (error instanceof InvalidRequestError) return next(unauthorized(`${BEARER_ONLY}`));
       const message = (error as Error).message ?? '';
       const unreachable = !(error instanceof UnauthorizedError) || ISSUER_UNREACHABLE.some((p) => p.test(message));

@@ -132,11 +132,16 @@ export class EventProducer {
       const claim = idempotencyKey
         ? await this.idempotency.claim(idempotencyKey, checked.projectId, eventFingerprint(checked), randomUUID())
         : { state: 'new' as const, eventId: randomUUID() };
-      // 429 beyond the project's cap (counting an event id once, so a key's retry of a pending event is no extra).
-      if (claim.state !== 'enqueued') await this.quota.reserve(checked.projectId, claim.eventId, checked.webhookType);
-      // A key's repeat counts against nothing: it is the same event, most likely already queued.
-      const lane = claim.state === 'new' && (await this.bursts.overShare(checked.projectId, enqueuedAt)) ? 'bulk' : 'normal';
-      return { ...claim, lane } as const;
+      if (claim.state === 'enqueued') return { ...claim, lane: 'normal' } as const;
+      // 429 beyond the project's cap (counting an event id once, so a key's retry of a pending event is no extra),
+      // and the lane, asked together (one round trip): an event refused by the cap still counts in its project's
+      // share of this second, which only matters for a project that is at its cap anyway.
+      // A key's repeat counts against no share: it is the same event, most likely already queued.
+      const [, overShare] = await Promise.all([
+        this.quota.reserve(checked.projectId, claim.eventId, checked.webhookType),
+        claim.state === 'new' ? this.bursts.overShare(checked.projectId, enqueuedAt) : false,
+      ]);
+      return { ...claim, lane: overShare ? 'bulk' : 'normal' } as const;
     });
     if (prepared.state === 'enqueued') return { eventId: prepared.eventId, lane: 'normal', replayed: true };
 
