@@ -158,6 +158,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     {
       batchSize: 500,
       blockMs: 1_000,
+      gatherMs: 50,
       claimIdleMs: 5_000, // a dead worker's unwritten records move soon; a live one's written twice are ignored (same _id)
       // No delivery outlives its timeout, so an older started mark is a dead worker's.
       interruptedAfterMs: config.deliveryTimeoutMs + 5_000,

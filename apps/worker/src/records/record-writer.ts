@@ -10,6 +10,12 @@ export interface RecordWriterOptions {
   batchSize: number;
   /** How long one read waits for new records (it returns as soon as there are some). */
   blockMs: number;
+  /**
+   * After a read that found less than a full batch, wait this long before the next one, so that under load a
+   * MongoDB write carries many records instead of one or two (each write costs the worker about as much as a
+   * delivery). The records are safe in the Redis outbox meanwhile; they reach MongoDB at most this much later.
+   */
+  gatherMs: number;
   /** Records read by a worker that has not stored them for this long are taken over (it died). */
   claimIdleMs: number;
   /** An attempt started this long ago without an outcome was interrupted by its worker's death. */
@@ -67,6 +73,7 @@ export class RecordWriter {
         await this.housekeeping();
         const entries = await this.readNew();
         if (entries.length > 0) await this.store(entries);
+        if (entries.length > 0 && entries.length < this.options.batchSize) await sleep(this.options.gatherMs);
       } catch (error) {
         if (this.stopped) return;
         this.logger.warn('delivery record writer: Redis error, retrying', { error: (error as Error).message });

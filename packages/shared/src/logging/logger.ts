@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { CoalescedStdout } from './coalesced-stdout';
 
 /** Keys whose values never reach a log line, wherever they appear in the metadata. */
 const SENSITIVE_KEY = /secret|authorization|token|password|cookie/i;
@@ -21,12 +22,12 @@ const redactSensitive = winston.format((info) => {
 
 export type Logger = winston.Logger;
 
-/** One JSON object per line on stdout, with the service name and a timestamp, secrets redacted. */
+/** One JSON object per line on stdout (written a few ms of lines at a time), with the service name and a timestamp, secrets redacted. */
 export function createLogger(service: string, level = 'info'): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },
     format: winston.format.combine(redactSensitive(), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console()],
+    transports: [new CoalescedStdout()],
   });
 }
