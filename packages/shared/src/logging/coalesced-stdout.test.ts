@@ -1,19 +1,16 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import winston from 'winston';
 import { CoalescedStdout } from './coalesced-stdout';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('CoalescedStdout', () => {
-  afterEach(() => jest.restoreAllMocks());
-
   it('writes the lines of a few milliseconds to stdout together, one JSON line per entry, in order', async () => {
     const writes: string[] = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
-    const logger = winston.createLogger({ format: winston.format.json(), transports: [new CoalescedStdout()] });
+    const transport = new CoalescedStdout((text) => writes.push(text));
+    const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
     logger.info('one', { n: 1 });
     logger.info('two', { n: 2 });
     logger.warn('three', { n: 3 });
@@ -29,5 +26,18 @@ describe('CoalescedStdout', () => {
       ['two', 2],
       ['three', 3],
     ]);
+  });
+
+  it('writes the lines still waiting when the process exits', () => {
+    // A real process (its console has _stdout): it logs and exits at once, before the 10 ms flush.
+    const logger = join(__dirname, '..', '..', 'dist', 'logging', 'logger.js');
+    const script = `const l = require(${JSON.stringify(logger)}).createLogger('t'); l.info('first'); l.warn('last'); process.exit(0);`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(
+      out
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { message: string }).message),
+    ).toEqual(['first', 'last']);
   });
 });

@@ -7,21 +7,20 @@ const FLUSH_AFTER_MS = 10;
 /** Or until this much is waiting. */
 const FLUSH_AT_BYTES = 64 * 1024;
 
-let pending: string[] = [];
-let pendingBytes = 0;
-let timer: NodeJS.Timeout | undefined;
-let exitHookInstalled = false;
-
-/** Write what is waiting, in one write (stdout to a pipe, file or terminal is synchronous in Node, so also at exit). */
-function flush(): void {
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  if (pending.length === 0) return;
-  const text = pending.join('');
-  pending = [];
-  pendingBytes = 0;
-  process.stdout.write(text);
+/**
+ * Node's console writes to process.stdout (synchronous for a pipe, file or terminal); a console replaced by a
+ * test runner has no _stdout, and there lines go through console.log so that the runner captures them (as
+ * winston's Console transport does).
+ */
+function consoleOutput(text: string): void {
+  const stdout = (console as { _stdout?: NodeJS.WritableStream })._stdout;
+  if (stdout) stdout.write(text);
+  else console.log(text.trimEnd());
 }
+
+/** Every transport with lines waiting, so that the process writes them when it exits. */
+const waiting = new Set<CoalescedStdout>();
+let exitHookInstalled = false;
 
 /**
  * stdout, one JSON line per entry, with the lines of a few milliseconds written together: under load the
@@ -30,20 +29,37 @@ function flush(): void {
  * process killed outright (SIGKILL) can lose its last 10 ms of lines; the delivery records are not kept here.
  */
 export class CoalescedStdout extends TransportStream {
-  constructor() {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly output: (text: string) => void = consoleOutput) {
     super();
     if (!exitHookInstalled) {
       exitHookInstalled = true;
-      process.once('exit', flush);
+      process.once('exit', () => waiting.forEach((transport) => transport.flush()));
     }
   }
 
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
     const line = `${String(info[MESSAGE])}\n`;
-    pending.push(line);
-    pendingBytes += line.length;
-    if (pendingBytes >= FLUSH_AT_BYTES) flush();
-    else timer ??= setTimeout(flush, FLUSH_AFTER_MS).unref();
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    waiting.add(this);
+    if (this.pendingBytes >= FLUSH_AT_BYTES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref();
     next();
+  }
+
+  /** Write what is waiting, in one write. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    waiting.delete(this);
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.output(text);
   }
 }
