@@ -44,13 +44,14 @@ describe('POST /events/batch', () => {
     expect(res.status).toBe(200);
     const { results } = res.body;
     expect(results).toHaveLength(5);
-    expect(results[0]).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(results[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(results[1]).toEqual({
       error: { statusCode: 400, error: 'Bad Request', message: 'events[1].data.happenedAt must be a valid date-time' },
     });
-    expect(results[2]).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(results[2]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(results[3]!.error).toMatchObject({ statusCode: 400, message: 'events[3] must be of type object' });
-    expect(results[4]!.error).toMatchObject({ statusCode: 400, message: expect.stringMatching(/^events\[4\]\./) });
+    expect(results[4]!.error!.statusCode).toBe(400);
+    expect(results[4]!.error!.message).toMatch(/^events\[4\]\./);
     const jobs = await jobsOf(h, 'batch-a');
     expect(jobs.length).toBe(before + 2);
     expect(jobs.map((job) => job.eventId)).toEqual(expect.arrayContaining([results[0]!.eventId, results[2]!.eventId]));

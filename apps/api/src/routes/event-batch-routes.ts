@@ -27,7 +27,7 @@ export const MAX_BATCH_EVENTS = 500;
 export const BATCH_BODY_LIMIT = '4mb';
 
 const isIdempotencyKey = ajv.compile({ type: 'string', format: 'uuid' });
-const validateEnvelope = ajv.compile({
+const validateEnvelope = ajv.compile<{ events: unknown[] }>({
   type: 'object',
   required: ['events'],
   additionalProperties: false,
@@ -68,13 +68,13 @@ export function eventBatchRoutes({ producer, projects, enqueued, rateLimit }: Ev
       throw badRequest('Idempotency-Key header must be a UUID');
     }
     if (!validateEnvelope(req.body)) throw badRequest(describeValidationErrors(validateEnvelope.errors).join('; '));
-    const events = (req.body as { events: unknown[] }).events;
+    const { events } = req.body;
     if (events.length === 0) throw badRequest('events must hold at least 1 event');
     if (events.length > MAX_BATCH_EVENTS) {
       throw new HttpError(413, `events holds ${events.length} events; at most ${MAX_BATCH_EVENTS} are taken per request`);
     }
 
-    const results: BatchResult[] = new Array(events.length);
+    const results = new Array<BatchResult>(events.length);
     const refuse = (index: number, error: unknown) => {
       const { statusCode, message } = toHttpError(error);
       results[index] = { error: errorBody(statusCode, message) };

@@ -30,7 +30,7 @@ describe('addAllConfirmed: each job of a pipelined add known added, known not ad
 
   it('one job refused by Redis (an error reply in the pipeline): the others may be in; each is asked', async () => {
     const outcomes = await addAllConfirmed(
-      () => Promise.reject(new ReplyError('OOM command not allowed')),
+      () => Promise.reject(new (ReplyError as new (message: string) => Error)('OOM command not allowed')),
       () => Promise.resolve([true, false, true]),
       ids,
       soon(),

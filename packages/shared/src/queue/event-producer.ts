@@ -172,7 +172,7 @@ export class EventProducer {
       throw new TypeError('enqueueMany takes idempotencyKey or idempotencyKeys, not both');
     }
     const keyOf = (i: number) => (options.idempotencyKey !== undefined ? `${options.idempotencyKey}:${i}` : options.idempotencyKeys?.[i]);
-    const results: EnqueueManyResult[] = new Array(events.length);
+    const results = new Array<EnqueueManyResult>(events.length);
     const batch: Array<BatchEvent & { index: number }> = [];
     events.forEach((event, index) => {
       try {
@@ -198,7 +198,7 @@ export class EventProducer {
       enqueueTimeoutMs: this.enqueueTimeoutMs,
     };
     // A key the store cannot hold refuses its event only (the API's keys are UUIDs plus an index).
-    const results: EnqueueManyResult[] = new Array(batch.length);
+    const results = new Array<EnqueueManyResult>(batch.length);
     const valid: Array<BatchEvent & { index: number }> = [];
     batch.forEach(({ event, idempotencyKey }, index) => {
       try {

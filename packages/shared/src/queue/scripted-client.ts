@@ -35,5 +35,5 @@ export async function runPipelined(client: RedisClient, name: string, argLists: 
   for (const args of argLists) pipeline.runCommand(name, args);
   const replies = await pipeline.exec();
   if (!replies) throw new Error(`pipeline of ${name} was aborted`);
-  return replies.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
+  return replies.map(([error, value]: [Error | null, unknown]) => (error ? { ok: false, error } : { ok: true, value }));
 }
