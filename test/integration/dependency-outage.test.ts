@@ -88,6 +88,13 @@ describe('when a dependency is down', () => {
         retryAfter: '5',
         body: { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' },
       });
+      // A batch: 503 for the request (no event could be enqueued), not a 200 of per-event failures.
+      const batch = await call(api, 'POST', '/events/batch', token, { events: [fallDetection(projectId), fallDetection(projectId)] });
+      expect(batch).toMatchObject({
+        status: 503,
+        retryAfter: '5',
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'Event queue is unavailable, try again shortly' },
+      });
     } finally {
       await api.stop();
       await mongo.close();

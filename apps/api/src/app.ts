@@ -16,6 +16,7 @@ import { ProjectMembersCache } from './projects/project-members-cache';
 import { RegistrationStore } from './registrations/registration-store';
 import { adminRoutes } from './routes/admin-routes';
 import { docsRoutes } from './routes/docs-routes';
+import { BATCH_BODY_LIMIT, eventBatchRoutes } from './routes/event-batch-routes';
 import { eventRoutes } from './routes/event-routes';
 import { healthRoutes } from './routes/health-routes';
 import { DeliveryLogReader } from './deliveries/delivery-log-reader';
@@ -24,7 +25,7 @@ import { methodNotAllowed } from './http/method-not-allowed';
 import { requireJsonBody } from './http/require-json';
 import { noStore, securityHeaders, uiContentSecurityPolicy } from './http/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
-import { ingestionRateLimit, managementRateLimit } from './rate-limits';
+import { ingestionRateLimiter, managementRateLimit } from './rate-limits';
 import { deliveryLogRoutes } from './routes/delivery-log-routes';
 import { recoveryRoutes } from './routes/recovery-routes';
 import { RecoveryStore } from './recoveries/recovery-store';
@@ -91,15 +92,17 @@ export function createApp(deps: AppDeps): Express {
 
   // Everything below needs a valid bearer token.
   app.use(authenticate, noStore, managementRateLimit(limits), requireJsonBody);
+  // A batch of events may be larger than one request of any other kind (parsed first, the next parser skips it).
+  app.use('/events/batch', express.json({ limit: BATCH_BODY_LIMIT }));
   app.use(express.json({ limit: '256kb' }));
-  app.use(
-    eventRoutes({
-      producer: deps.producer,
-      projects: new ProjectMembersCache(deps.db, { ttlMs: deps.projectCacheTtlMs }),
-      enqueued: enqueuedEventsCounter(deps.metrics),
-      rateLimit: ingestionRateLimit(limits),
-    }),
-  );
+  const ingestion = {
+    producer: deps.producer,
+    projects: new ProjectMembersCache(deps.db, { ttlMs: deps.projectCacheTtlMs }),
+    enqueued: enqueuedEventsCounter(deps.metrics),
+  };
+  const ingestionLimit = ingestionRateLimiter(limits);
+  app.use(eventRoutes({ ...ingestion, rateLimit: ingestionLimit.middleware }));
+  app.use(eventBatchRoutes({ ...ingestion, rateLimit: ingestionLimit }));
   const projects = new ProjectAccess(deps.db);
   const registrations = new RegistrationStore(
     deps.db,

@@ -10,6 +10,7 @@ export * from './queue/delivery-job';
 export * from './queue/delivery-record';
 export * from './queue/event-producer';
 export * from './queue/enqueue-outcome';
+export * from './queue/enqueue-many';
 export * from './idempotency/idempotency-store';
 export * from './idempotency/idempotency-errors';
 export * from './idempotency/event-fingerprint';

@@ -53,7 +53,8 @@ function clientError(error: unknown): HttpError | undefined {
   return new HttpError(status, describeClientError(carrier, status));
 }
 
-function toHttpError(error: unknown): HttpError {
+/** The HttpError an error is answered with (also per event, in a batch's results). */
+export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof UnauthorizedError) {
     return new HttpError(error.status, error.message || 'Unauthorized', error.headers);

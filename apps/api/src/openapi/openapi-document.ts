@@ -7,6 +7,7 @@ import {
   updateWebhookSchema,
   vitalThresholdDataSchema,
 } from '@novee/shared';
+import { MAX_BATCH_EVENTS } from '../routes/event-batch-routes';
 import { recoverRequestSchema } from '../routes/recovery-routes';
 
 /**
@@ -169,6 +170,42 @@ export const openApiDocument = {
         },
       },
       EventAccepted: { type: 'object', required: ['eventId'], properties: { eventId: { type: 'string' } } },
+      EventBatch: {
+        type: 'object',
+        required: ['events'],
+        additionalProperties: false,
+        properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: ref('Event') } },
+      },
+      EventBatchResults: {
+        type: 'object',
+        required: ['results'],
+        properties: {
+          results: {
+            type: 'array',
+            description: "One per event, in the request's order",
+            items: {
+              oneOf: [
+                {
+                  type: 'object',
+                  required: ['eventId'],
+                  additionalProperties: false,
+                  properties: {
+                    eventId: { type: 'string' },
+                    replayed: { type: 'boolean', enum: [true], description: 'The batch key had already enqueued this event' },
+                  },
+                },
+                {
+                  type: 'object',
+                  required: ['error'],
+                  additionalProperties: false,
+                  properties: { error: ref('Error') },
+                  description: 'Not enqueued (504: may have been): the answer POST /events would give for this event alone',
+                },
+              ],
+            },
+          },
+        },
+      },
       TestOutcome: {
         type: 'object',
         required: ['eventId', 'delivered'],
@@ -567,6 +604,70 @@ export const openApiDocument = {
             message: 'Event queue is unavailable, try again shortly',
           }),
           504: errorResponse('Redis did not confirm in time: the event may be enqueued; resend with the same Idempotency-Key', {
+            statusCode: 504,
+            error: 'Gateway Timeout',
+            message:
+              'Event queue did not confirm the event in time; it may have been accepted. Retry with the same Idempotency-Key to get its eventId without a duplicate',
+          }),
+        },
+      },
+    },
+    '/events/batch': {
+      post: {
+        operationId: 'ingestEventBatch',
+        summary: `Ingest 1 to ${MAX_BATCH_EVENTS} events in one request (scopes as POST /events); one result per event`,
+        description:
+          'The request: token (401), scope (403), Idempotency-Key format (400), body `{events: [...]}` (400; more than ' +
+          `${MAX_BATCH_EVENTS} events: 413; body over 4 MB: 413). Then each event on its own, with POST /events's checks and messages: ` +
+          'invalid (400, the message names `events[i]`), unknown project (404), not a member (403), the per-project rate limit ' +
+          'counted per event (429), the project’s queued-events cap (429), key reuse (422). Each event is enqueued or not on its ' +
+          'own; one refused event never stops the others. 200 with `results` in input order. With an Idempotency-Key, event i ' +
+          'is enqueued under the key `<key>:<i>`: resending the same batch with the same key enqueues nothing twice and ' +
+          'answers the same eventIds (`replayed: true`). 503 (Redis down) and 504 (not confirmed in time) for the request when ' +
+          'no event could be enqueued because of Redis; a per-event 503 or 504 otherwise.',
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description: 'A UUID for the batch; event i uses `<key>:<i>`. Resend the same batch with it after a timeout, 503 or 504',
+            schema: { type: 'string', format: 'uuid' },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: ref('EventBatch'), examples: { mixed: { value: { events: [fallEvent, vitalEvent] } } } },
+          },
+        },
+        responses: {
+          200: {
+            description: 'One result per event, in order: its eventId, or the error POST /events would have answered for it',
+            content: json(ref('EventBatchResults'), {
+              results: [
+                { eventId: '0b8f2a56-7c1e-4d3a-9f6b-5e4d3c2b1a09' },
+                { error: { statusCode: 400, error: 'Bad Request', message: 'events[1].data.happenedAt must be a valid date-time' } },
+              ],
+            }),
+          },
+          400: badRequest('events must hold at least 1 event'),
+          401: unauthorized,
+          403: errorResponse('Missing scope', {
+            statusCode: 403,
+            error: 'Forbidden',
+            message: 'This call needs a token with the scope events:write or events:write:any',
+          }),
+          413: errorResponse(`More than ${MAX_BATCH_EVENTS} events, or a body over 4 MB`, {
+            statusCode: 413,
+            error: 'Payload Too Large',
+            message: `events holds 501 events; at most ${MAX_BATCH_EVENTS} are taken per request`,
+          }),
+          503: errorResponse('No event enqueued: Redis is down (or MongoDB, for projects this instance does not know); resend', {
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message: 'Event queue is unavailable, try again shortly',
+          }),
+          504: errorResponse('Redis did not confirm in time: events may be enqueued; resend with the same Idempotency-Key', {
             statusCode: 504,
             error: 'Gateway Timeout',
             message:

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { PROJECT_ID_SCHEMA, ajv, type Logger } from '@novee/shared';
-import { rateLimit } from './rate-limit';
+import { rateLimit, rateLimiter, type RateLimiter } from './rate-limit';
 
 const isProjectId = ajv.compile(PROJECT_ID_SCHEMA);
 
@@ -12,6 +12,9 @@ export interface ApiRateLimitSettings {
   eventsPerSecond: number;
   logger: Logger;
 }
+
+/** Ingestion is limited per project (below), not per caller. */
+const INGESTION_PATHS = new Set(['/events', '/events/batch']);
 
 /**
  * Management calls (register, read, test, deliveries, ...): per caller, i.e. per token subject, so one
@@ -24,7 +27,7 @@ export function managementRateLimit(settings: ApiRateLimitSettings): RequestHand
     keyPrefix: `${settings.queuePrefix}:rate:management`,
     points: settings.managementPerMinute,
     windowSeconds: 60,
-    key: (req: Request) => (req.path === '/events' ? undefined : req.auth?.payload.sub),
+    key: (req: Request) => (INGESTION_PATHS.has(req.path) ? undefined : req.auth?.payload.sub),
     describe: () => 'this token',
     logger: settings.logger,
   });
@@ -36,7 +39,15 @@ export function managementRateLimit(settings: ApiRateLimitSettings): RequestHand
  * refused by validation anyway.
  */
 export function ingestionRateLimit(settings: ApiRateLimitSettings): RequestHandler {
-  return rateLimit({
+  return ingestionRateLimiter(settings).middleware;
+}
+
+/**
+ * The same limit (the same counters), also for POST /events/batch, which counts each event against its
+ * project (RateLimiter.admit): a batch is no way around the per-project limit.
+ */
+export function ingestionRateLimiter(settings: ApiRateLimitSettings): RateLimiter {
+  return rateLimiter({
     redis: settings.redis,
     keyPrefix: `${settings.queuePrefix}:rate:events`,
     points: settings.eventsPerSecond,

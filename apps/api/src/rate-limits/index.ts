@@ -1,1 +1,2 @@
-export { managementRateLimit, ingestionRateLimit, type ApiRateLimitSettings } from './api-rate-limits';
+export { managementRateLimit, ingestionRateLimit, ingestionRateLimiter, type ApiRateLimitSettings } from './api-rate-limits';
+export type { RateLimiter } from './rate-limit';

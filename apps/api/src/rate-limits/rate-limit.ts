@@ -29,6 +29,21 @@ export interface RateLimitOptions {
  * instance) instead of refusing everyone or limiting nobody.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
+  return rateLimiter(options).middleware;
+}
+
+/** A limit that is applied per request (its middleware) or to many units at once (admit, for a batch). */
+export interface RateLimiter {
+  middleware: RequestHandler;
+  /**
+   * Count `count` units (a batch's events) for `key` at once, one atomic call: how many of them, the first
+   * ones, are within the limit, and the 429 that the others get.
+   */
+  admit(key: string, count: number): Promise<{ admitted: number; refusal: HttpError }>;
+}
+
+/** rateLimit's limiter, for a route that also counts many units per request (POST /events/batch). */
+export function rateLimiter(options: RateLimitOptions): RateLimiter {
   const { points, windowSeconds } = options;
   const local = new RateLimiterMemory({ keyPrefix: `${options.keyPrefix}:local`, points, duration: windowSeconds });
   const shared = new RateLimiterRedis({
@@ -41,11 +56,11 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   });
   // A Redis that is connected but stalled never answers: count locally rather than hold the request (or a
   // fall alert behind it) for as long as Redis is stuck.
-  const consume = (key: string): Promise<RateLimiterRes> => {
+  const consume = (key: string, units = 1): Promise<RateLimiterRes> => {
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), REDIS_ANSWER_WITHIN_MS)));
-    return Promise.race([shared.consume(key), stalled])
-      .then((outcome) => (outcome === 'stalled' ? local.consume(key) : outcome))
+    return Promise.race([shared.consume(key, units), stalled])
+      .then((outcome) => (outcome === 'stalled' ? local.consume(key, units) : outcome))
       .finally(() => clearTimeout(timer));
   };
   const policy = `${points};w=${windowSeconds}`;
@@ -58,7 +73,29 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     });
   };
 
-  return (req, res, next) => {
+  const window = windowSeconds === 1 ? 'second' : `${windowSeconds} seconds`;
+  const refusal = (key: string, state: RateLimiterRes) => {
+    const retryAfter = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+    return new HttpError(
+      429,
+      `Rate limit exceeded for ${options.describe(key)}: at most ${points} requests per ${window}; retry after ${retryAfter} s`,
+      { 'Retry-After': String(retryAfter) },
+    );
+  };
+
+  const admit: RateLimiter['admit'] = async (key, count) => {
+    const state = await consume(key, count).catch((rejection: unknown) => {
+      if (rejection instanceof RateLimiterRes) return rejection;
+      options.logger.warn('rate limiter unavailable', { keyPrefix: options.keyPrefix, error: (rejection as Error)?.message });
+      return undefined;
+    });
+    if (!state) return { admitted: count, refusal: new HttpError(429) }; // as below: let them through
+    // consumedPoints counts this call's units too: the ones numbered up to `points` in the window are taken.
+    const admitted = Math.min(count, Math.max(0, points - (state.consumedPoints - count)));
+    return { admitted, refusal: refusal(key, state) };
+  };
+
+  const middleware: RequestHandler = (req, res, next) => {
     const key = options.key(req);
     if (key === undefined) return next();
     consume(key).then(
@@ -73,16 +110,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
           return next();
         }
         setHeaders(res, rejection);
-        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        const window = windowSeconds === 1 ? 'second' : `${windowSeconds} seconds`;
-        next(
-          new HttpError(
-            429,
-            `Rate limit exceeded for ${options.describe(key)}: at most ${points} requests per ${window}; retry after ${retryAfter} s`,
-            { 'Retry-After': String(retryAfter) },
-          ),
-        );
+        next(refusal(key, rejection));
       },
     );
   };
+  return { middleware, admit };
 }

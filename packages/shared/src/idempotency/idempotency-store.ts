@@ -1,5 +1,5 @@
 import type { RedisClient } from 'bullmq';
-import { scriptedClient } from '../queue/scripted-client';
+import { runPipelined, scriptedClient } from '../queue/scripted-client';
 import { IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from './idempotency-errors';
 
 /** How long an Idempotency-Key keeps answering with its event (IDEMPOTENCY_TTL). */
@@ -33,6 +33,25 @@ return 1
  *   keeps one job per id, so this either finds the first request's job or enqueues the event it never did.
  */
 export type IdempotencyClaim = { state: 'new' | 'enqueued' | 'pending'; eventId: string };
+
+/** What one claim asks for: bind `key` to this project and event, with `eventId` as its id if the key is new. */
+export interface ClaimRequest {
+  key: string;
+  projectId: string;
+  fingerprint: string;
+  eventId: string;
+}
+
+type ClaimReply = [number, string?, string?, string?, string?];
+
+/** The CLAIM script's reply as a claim; throws IdempotencyKeyReusedError when the key belongs to something else. */
+function claimOutcome(reply: ClaimReply, { key, projectId, fingerprint, eventId }: ClaimRequest): IdempotencyClaim {
+  if (reply[0] === 1) return { state: 'new', eventId };
+  const [, ownerProject, ownerFingerprint, ownerEventId, state] = reply;
+  if (ownerProject !== projectId) throw new IdempotencyKeyReusedError(key, 'project');
+  if (ownerFingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key, 'event');
+  return { state: state === 'enqueued' ? 'enqueued' : 'pending', eventId: ownerEventId! };
+}
 
 const PRINTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -73,18 +92,44 @@ export class IdempotencyStore {
       fingerprint,
       eventId,
       this.ttlMs,
-    ])) as [number, string?, string?, string?, string?];
-    if (reply[0] === 1) return { state: 'new', eventId };
-    const [, ownerProject, ownerFingerprint, ownerEventId, state] = reply;
-    if (ownerProject !== projectId) throw new IdempotencyKeyReusedError(key, 'project');
-    if (ownerFingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key, 'event');
-    return { state: state === 'enqueued' ? 'enqueued' : 'pending', eventId: ownerEventId! };
+    ])) as ClaimReply;
+    return claimOutcome(reply, { key, projectId, fingerprint, eventId });
+  }
+
+  /**
+   * claim for many keys in one round trip (a batch): each claim's outcome, or its IdempotencyKeyReusedError
+   * (or the error Redis gave for that claim alone), in order. Rejects when Redis could not be asked at all.
+   */
+  async claimMany(claims: ClaimRequest[]): Promise<Array<IdempotencyClaim | Error>> {
+    const argLists = claims.map(({ key, projectId, fingerprint, eventId }) => [
+      this.recordKey(key),
+      projectId,
+      fingerprint,
+      eventId,
+      this.ttlMs,
+    ]);
+    const replies = await runPipelined(await this.client(), 'noveeIdempotencyClaim', argLists);
+    return replies.map((reply, i) => {
+      if (!reply.ok) return reply.error;
+      try {
+        return claimOutcome(reply.value as ClaimReply, claims[i]!);
+      } catch (error) {
+        return error as Error;
+      }
+    });
   }
 
   /** The key's event is in the queue: later requests with the key answer at once, even after the job is gone. */
   async markEnqueued(key: string, eventId: string): Promise<void> {
     const client = await this.client();
     await client.runCommand('noveeIdempotencyMarkEnqueued', [this.recordKey(key), eventId]);
+  }
+
+  /** markEnqueued for many keys in one round trip (a batch). */
+  async markManyEnqueued(marks: Array<{ key: string; eventId: string }>): Promise<void> {
+    const argLists = marks.map(({ key, eventId }) => [this.recordKey(key), eventId]);
+    const failed = (await runPipelined(await this.client(), 'noveeIdempotencyMarkEnqueued', argLists)).find((reply) => !reply.ok);
+    if (failed && !failed.ok) throw failed.error;
   }
 
   recordKey(key: string): string {

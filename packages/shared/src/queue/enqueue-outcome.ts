@@ -86,3 +86,39 @@ export async function addConfirmed(
   }
   throw new EnqueueOutcomeUnknownError(eventId);
 }
+
+/** One job's outcome in addAllConfirmed: in the queue, known not to be, or unknown. */
+export type AddOutcome = 'added' | QueueUnavailableError | EnqueueOutcomeUnknownError;
+
+/**
+ * addConfirmed for many jobs sent in one pipeline (BullMQ's addBulk): each job's outcome, in order. A
+ * pipeline is not a transaction, so an error reply for one job says nothing of the others: after any failure
+ * but "never sent" (the connection was not writable: nothing of the pipeline left), `jobsExist` is asked, as
+ * in addConfirmed, and each job is known added or known not added; unknown when that cannot be told by
+ * `deadline`. `onLateSuccess` runs if the whole add is confirmed after the deadline.
+ */
+export async function addAllConfirmed(
+  addAll: () => Promise<unknown>,
+  jobsExist: () => Promise<boolean[]>,
+  eventIds: string[],
+  deadline: number,
+  onLateSuccess: () => void = () => {},
+): Promise<AddOutcome[]> {
+  const unknown = () => eventIds.map((eventId) => new EnqueueOutcomeUnknownError(eventId));
+  const adding = addAll();
+  const settled = await settleBy(adding, deadline);
+  if (settled.ok === true) return eventIds.map(() => 'added');
+  if (settled.ok === 'pending') {
+    adding.then(onLateSuccess, () => {});
+    return unknown();
+  }
+  const cause = settled.error;
+  if (neverReachedRedis(cause) && !(cause instanceof ReplyError)) return eventIds.map(() => new QueueUnavailableError(cause));
+  while (Date.now() < deadline) {
+    const check = await settleBy(jobsExist(), deadline);
+    if (check.ok === true) return check.value.map((exists) => (exists ? 'added' : new QueueUnavailableError(cause)));
+    if (check.ok === 'pending') break;
+    await sleep(CHECK_INTERVAL_MS);
+  }
+  return unknown();
+}

@@ -3,10 +3,11 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { DeviceEvent, InternalEvent } from '../events/event-types';
 import { validateInternalEvent } from '../events/validate-event';
 import { eventFingerprint } from '../idempotency/event-fingerprint';
-import { IdempotencyKeyReusedError } from '../idempotency/idempotency-errors';
+import { IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../idempotency/idempotency-errors';
 import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotencyStore } from '../idempotency/idempotency-store';
 import { deliveryJobOptions, type DeliveryJobData } from './delivery-job';
 import { QueueUnavailableError, addConfirmed, settleBy } from './enqueue-outcome';
+import { enqueueBatch, type BatchEvent, type EnqueueManyResult } from './enqueue-many';
 import { DEFAULT_PROJECT_BURST_PER_SECOND, ProjectBurstCounter } from './project-burst-counter';
 import { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE } from './queue-names';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
@@ -73,6 +74,16 @@ export interface EnqueueOptions {
    * IdempotencyKeyReusedError. 1-255 printable ASCII characters (the API requires a UUID).
    */
   idempotencyKey?: string;
+}
+
+export interface EnqueueManyOptions {
+  /**
+   * One key for the batch: event i uses `${idempotencyKey}:${i}`, so sending the same batch again (same
+   * events, same order) enqueues nothing twice and answers the same eventIds.
+   */
+  idempotencyKey?: string;
+  /** Or a key per event (undefined: none), e.g. the pipeline's own ids for its events. */
+  idempotencyKeys?: ReadonlyArray<string | undefined>;
 }
 
 /** Errors that are the caller's, not Redis's: they pass through unchanged. */
@@ -152,6 +163,60 @@ export class EventProducer {
     // Once the job is confirmed the answer is 202 whatever happens here: an unmarked key is repaired on its next use.
     if (idempotencyKey) await settleBy(markEnqueued(), Date.now() + this.enqueueTimeoutMs);
     return { eventId: prepared.eventId, lane: prepared.lane, replayed: prepared.state === 'pending' };
+  }
+
+  /**
+   * Enqueue many events in one go (BullMQ's addBulk; each Redis step done for the whole batch in one round
+   * trip). Never throws for one event: the results, in input order, are each `{eventId, lane, replayed}` as
+   * enqueue returns, or `{error}` with the error enqueue would have thrown for that event alone. Each event is
+   * atomic: enqueued, or reported as not enqueued (QueueUnavailableError) or not confirmed
+   * (EnqueueOutcomeUnknownError), whatever becomes of the others.
+   */
+  async enqueueMany(events: readonly DeviceEvent[], options: EnqueueManyOptions = {}): Promise<EnqueueManyResult[]> {
+    if (options.idempotencyKey !== undefined && options.idempotencyKeys !== undefined) {
+      throw new TypeError('enqueueMany takes idempotencyKey or idempotencyKeys, not both');
+    }
+    const keyOf = (i: number) => (options.idempotencyKey !== undefined ? `${options.idempotencyKey}:${i}` : options.idempotencyKeys?.[i]);
+    const results = new Array<EnqueueManyResult>(events.length);
+    const batch: Array<BatchEvent & { index: number }> = [];
+    events.forEach((event, index) => {
+      try {
+        batch.push({ index, event: checkDeviceEvent(event), idempotencyKey: keyOf(index) });
+      } catch (error) {
+        if (!(error instanceof EventValidationError)) throw error;
+        results[index] = { error };
+      }
+    });
+    const enqueued = await this.enqueueManyChecked(batch);
+    batch.forEach(({ index }, i) => (results[index] = enqueued[i]!));
+    return results;
+  }
+
+  /** enqueueMany, for events the caller has already checked (and whose keys it has derived), as the API does. */
+  async enqueueManyChecked(batch: readonly BatchEvent[]): Promise<EnqueueManyResult[]> {
+    const context = {
+      queue: this.queue,
+      idempotency: this.idempotency,
+      quota: this.quota,
+      bursts: this.bursts,
+      retrySchedule: this.retrySchedule,
+      enqueueTimeoutMs: this.enqueueTimeoutMs,
+    };
+    // A key the store cannot hold refuses its event only (the API's keys are UUIDs plus an index).
+    const results = new Array<EnqueueManyResult>(batch.length);
+    const valid: Array<BatchEvent & { index: number }> = [];
+    batch.forEach(({ event, idempotencyKey }, index) => {
+      try {
+        if (idempotencyKey !== undefined) IdempotencyStore.assertValidKey(idempotencyKey);
+        valid.push({ index, event, idempotencyKey });
+      } catch (error) {
+        if (!(error instanceof InvalidIdempotencyKeyError)) throw error;
+        results[index] = { error };
+      }
+    });
+    const enqueued = await enqueueBatch(context, valid);
+    valid.forEach(({ index }, i) => (results[index] = enqueued[i]!));
+    return results;
   }
 
   /** Enqueue the TEST event `{"test":"test"}` for a project (interactive: always the normal lane). */

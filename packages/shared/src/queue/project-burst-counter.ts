@@ -1,5 +1,5 @@
 import type { RedisClient } from 'bullmq';
-import { scriptedClient } from './scripted-client';
+import { runPipelined, scriptedClient } from './scripted-client';
 
 /** Events per second a project may enqueue in the normal lane before the rest go to the bulk lane. */
 export const DEFAULT_PROJECT_BURST_PER_SECOND = 50;
@@ -8,6 +8,13 @@ export const DEFAULT_PROJECT_BURST_PER_SECOND = 50;
 const COUNT_EVENT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
+return count
+`;
+
+/** Count ARGV[1] events at once (a batch); returns the count after them. */
+const COUNT_EVENTS = `
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], 2000) end
 return count
 `;
 
@@ -24,13 +31,46 @@ export class ProjectBurstCounter {
     private readonly prefix: string,
     private readonly perSecond: number,
   ) {
-    this.client = scriptedClient(redis, { noveeCountEvent: { numberOfKeys: 1, lua: COUNT_EVENT } });
+    this.client = scriptedClient(redis, {
+      noveeCountEvent: { numberOfKeys: 1, lua: COUNT_EVENT },
+      noveeCountEvents: { numberOfKeys: 1, lua: COUNT_EVENTS },
+    });
   }
 
   /** Count one event of the project now; true when it is beyond the project's share for this second. */
   async overShare(projectId: string, now = Date.now()): Promise<boolean> {
-    const key = `${this.prefix}:project:${projectId}:events:${Math.floor(now / 1000)}`;
+    const key = this.key(projectId, Math.floor(now / 1000));
     const count = Number(await (await this.client()).runCommand('noveeCountEvent', [key]));
     return count > this.perSecond;
+  }
+
+  /**
+   * Count a batch's events now (a project may appear many times), one script call per project in one round
+   * trip: for each event, in order, whether it is beyond its project's share for this second (or the error
+   * Redis gave for its project's count). Rejects when Redis could not be asked at all.
+   */
+  async overShareMany(projectIds: string[], now = Date.now()): Promise<Array<boolean | Error>> {
+    const perProject = new Map<string, number>();
+    for (const projectId of projectIds) perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
+    const projects = [...perProject.keys()];
+    const second = Math.floor(now / 1000);
+    const argLists = projects.map((projectId) => [this.key(projectId, second), perProject.get(projectId)]);
+    const replies = await runPipelined(await this.client(), 'noveeCountEvents', argLists);
+    // Per project: the count before this batch (each of its events then takes the next number), or the error.
+    const counted = new Map<string, number | Error>();
+    projects.forEach((projectId, i) => {
+      const reply = replies[i]!;
+      counted.set(projectId, reply.ok ? Number(reply.value) - perProject.get(projectId)! : reply.error);
+    });
+    return projectIds.map((projectId) => {
+      const before = counted.get(projectId)!;
+      if (before instanceof Error) return before;
+      counted.set(projectId, before + 1);
+      return before + 1 > this.perSecond;
+    });
+  }
+
+  private key(projectId: string, second: number): string {
+    return `${this.prefix}:project:${projectId}:events:${second}`;
   }
 }

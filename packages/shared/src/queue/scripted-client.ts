@@ -20,3 +20,20 @@ export function scriptedClient(redis: () => Promise<RedisClient>, scripts: LuaSc
       },
     ));
 }
+
+/** One command's answer in a pipeline: its reply, or the error Redis (or the client) gave for it alone. */
+export type PipelinedReply = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * Run the Lua command `name` once per argument list in one round trip (a pipeline, not a transaction: each
+ * call is atomic on its own). Rejects when the pipeline as a whole failed (connection lost); a command that
+ * Redis refused (an error reply) gives that command's error only.
+ */
+export async function runPipelined(client: RedisClient, name: string, argLists: unknown[][]): Promise<PipelinedReply[]> {
+  if (argLists.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const args of argLists) pipeline.runCommand(name, args);
+  const replies = await pipeline.exec();
+  if (!replies) throw new Error(`pipeline of ${name} was aborted`);
+  return replies.map(([error, value]: [Error | null, unknown]) => (error ? { ok: false, error } : { ok: true, value }));
+}

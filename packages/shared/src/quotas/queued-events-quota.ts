@@ -1,5 +1,5 @@
 import type { RedisClient } from 'bullmq';
-import { scriptedClient } from '../queue/scripted-client';
+import { runPipelined, scriptedClient } from '../queue/scripted-client';
 import type { WebhookType } from '../events/event-types';
 import { scheduleSpanMs } from '../queue/retry-schedule';
 
@@ -91,9 +91,42 @@ export class QueuedEventsQuota {
     if (!admitted) throw new QueueQuotaExceededError(projectId, webhookType, queued, limit);
   }
 
+  /**
+   * reserve for many jobs in one round trip (a batch), in order (so, at the cap, the earlier ones are taken):
+   * for each, nothing when counted, else its QueueQuotaExceededError (or the error Redis gave for it alone).
+   * Rejects when Redis could not be asked at all.
+   */
+  async reserveMany(
+    jobs: Array<{ projectId: string; jobId: string; webhookType: WebhookType }>,
+    now = Date.now(),
+  ): Promise<Array<Error | undefined>> {
+    const limitOf = (type: WebhookType) => (type === 'FALL_DETECTION' ? this.limits.maxQueuedFall : this.limits.maxQueued);
+    const argLists = jobs.map(({ projectId, jobId, webhookType }) => [
+      queuedEventsKey(this.prefix, projectId),
+      now,
+      jobId,
+      limitOf(webhookType),
+      now - this.limits.forgetAfterMs,
+      this.limits.forgetAfterMs,
+    ]);
+    const replies = await runPipelined(await this.client(), 'noveeReserveQueued', argLists);
+    return replies.map((reply, i) => {
+      if (!reply.ok) return reply.error;
+      const [admitted, queued] = reply.value as [number, number];
+      const { projectId, webhookType } = jobs[i]!;
+      return admitted ? undefined : new QueueQuotaExceededError(projectId, webhookType, queued, limitOf(webhookType));
+    });
+  }
+
   /** The job finished for good (or was never enqueued): it no longer counts. */
   async release(projectId: string, jobId: string): Promise<void> {
     await (await this.client()).runCommand('noveeReleaseQueued', [queuedEventsKey(this.prefix, projectId), jobId]);
+  }
+
+  /** release for many jobs in one round trip (jobs of a batch known not to be enqueued). */
+  async releaseMany(jobs: Array<{ projectId: string; jobId: string }>): Promise<void> {
+    const argLists = jobs.map(({ projectId, jobId }) => [queuedEventsKey(this.prefix, projectId), jobId]);
+    await runPipelined(await this.client(), 'noveeReleaseQueued', argLists);
   }
 
   /** How many jobs the project has queued now (for tests and operators). */
