@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { isEnqueued, type EventProducer } from '@novee/shared';
+import { fallEvent } from './bench-client';
 import { runPool } from './stats';
 
 /** Batches in flight at once, through the API and through the producer. */
@@ -57,17 +57,4 @@ async function acceptedPerSecond(batches: number, deadlineMs: number, send: (b: 
   });
   const seconds = (Date.now() - started) / 1000;
   return seconds > 0 ? Math.round(accepted / seconds) : 0;
-}
-
-function fallEvent(projectId: string) {
-  const userUUID = randomUUID();
-  const data = {
-    userUUID,
-    reasons: ['bench'],
-    happenedAt: new Date().toISOString(),
-    email: 'bench@example.com',
-    firstName: 'Bench',
-    lastName: 'Mark',
-  };
-  return { projectId, userUUID, webhookType: 'FALL_DETECTION' as const, data };
 }

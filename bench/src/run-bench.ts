@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { ephemeralEncryptionKey, spawnUntilReady, startLocalStack } from '@novee/devkit';
 import { EventProducer, createRedisConnection } from '@novee/shared';
+import { batchIngestRates } from './batch-ingest';
 import { HttpSender } from '@novee/worker/dist/delivery/http-sender';
 import { fallData, post, sleep } from './bench-client';
 import {
@@ -33,6 +34,7 @@ import { round, runPool } from './stats';
  *   e) project B's p99 while project A's receiver hangs under a flood
  *   f) POST /events -> receiver p50/p99 at 200 events/s with one worker, with both processes' event-loop delay
  *   g) FALL_DETECTION POST /events -> receiver p50/p99 while a 5,000-event VITAL_THRESHOLD backlog drains
+ *   h) events/s accepted through POST /events/batch and EventProducer.enqueueMany (500 per batch)
  * Prints a table and writes JSON to bench/results/.
  */
 const N_NOOP = 20_000;
@@ -51,6 +53,8 @@ const FAST_SECONDS = 3;
 const VITAL_BACKLOG = 5_000;
 /** Below a project's per-second share (50), so the falls stay in the normal lane as a real patient's would. */
 const FALL_RATE = 40;
+const N_BATCH = 10_000;
+const BATCH_SIZE = 500;
 
 type Row = { measure: string; value: number; unit: string; note?: string };
 const rows: Row[] = [];
@@ -107,6 +111,9 @@ async function main(): Promise<void> {
     );
 
     const member = await stack.issuer.issueToken({ sub: 'bench|owner' });
+    // (h)'s projects have no webhook: the worker skips their events, so the row measures ingestion alone.
+    const batchProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-batch-${i}`);
+    for (const projectId of batchProjects) await stack.addProject(projectId, ['bench|owner']);
     const manyProjects = Array.from({ length: MANY_ENDPOINTS }, (_, i) => `bench-many-${i}`);
     for (const projectId of ['bench-e2e', 'bench-a', 'bench-b', ...manyProjects]) {
       await stack.addProject(projectId, ['bench|owner']);
@@ -189,6 +196,21 @@ async function main(): Promise<void> {
       console.log("e) project B while project A's receiver hangs under a flood");
       const isolated = await isolation(ctx, 'bench-a', 'bench-b', 1_000, STEADY_SECONDS);
       record('e) project B p99 while A hangs', isolated.p99, 'ms', `1000 A events queued, B at 20/s for ${STEADY_SECONDS} s`);
+
+      console.log('h) batch ingestion');
+      const batches = await batchIngestRates({
+        apiUrl: stack.apiUrl,
+        token,
+        producer,
+        projectIds: batchProjects,
+        count: N_BATCH,
+        batchSize: BATCH_SIZE,
+        deadlineMs: 20_000,
+      });
+      const batchNote = `${N_BATCH} events, ${BATCH_SIZE} per batch, 4 batches at once`;
+      record('h) POST /events/batch', batches.apiEventsPerSecond, 'events/s', batchNote);
+      record('h) EventProducer.enqueueMany', batches.producerEventsPerSecond, 'events/s', batchNote);
+      await queueDrained(producer, Date.now() + 30_000); // the worker skips them (no webhook registered)
     }
 
     const pipelineShare = drainRates[`1/${MANY_ENDPOINTS} endpoints`]! / floor;
@@ -247,6 +269,15 @@ async function bullmqRate(redisUrl: string, count: number, data: object, process
   await queue.close();
   connection.disconnect();
   return rate;
+}
+
+/** Until no job waits to be fetched (the delayed ones of (e)'s hanging endpoint aside), or `deadline`. */
+async function queueDrained(producer: EventProducer, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    const counts = await producer.queue.getJobCounts('waiting', 'prioritized');
+    if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) === 0) return;
+    await sleep(100);
+  }
 }
 
 const bullmqNoop = (redisUrl: string) => bullmqRate(redisUrl, N_NOOP, {}, () => Promise.resolve(undefined));

@@ -32,7 +32,9 @@ if (results.length === 0) throw new Error('no durable bench results in bench/res
 
 const measures = [...new Set(results.flatMap((result) => result.rows.map((row) => row.measure)))];
 console.log(`${results.length} runs: ${results.map((r) => r.date).join(', ')}`);
-console.log(`machine: ${results[0]!.machine.cpus} x ${results[0]!.machine.cpuModel ?? '?'}; ${results[0]!.durability!.redis}; ${results[0]!.durability!.mongodb}\n`);
+console.log(
+  `machine: ${results[0]!.machine.cpus} x ${results[0]!.machine.cpuModel ?? '?'}; ${results[0]!.durability!.redis}; ${results[0]!.durability!.mongodb}\n`,
+);
 console.log('| measure | range | unit | goal |');
 console.log('|---|---|---|---|');
 for (const measure of measures) {
@@ -40,7 +42,8 @@ for (const measure of measures) {
   const values = rows.map((row) => row.value);
   const [min, max] = [Math.min(...values), Math.max(...values)];
   const goal = GOALS[measure];
-  const met = goal && values.every((v) => (goal.atMost === undefined || v <= goal.atMost) && (goal.atLeast === undefined || v >= goal.atLeast));
+  const met =
+    goal && values.every((v) => (goal.atMost === undefined || v <= goal.atMost) && (goal.atLeast === undefined || v >= goal.atLeast));
   const goalText = goal ? `${goal.atMost !== undefined ? `<= ${goal.atMost}` : `>= ${goal.atLeast}`}: ${met ? 'met' : 'missed'}` : '';
   console.log(`| ${measure} | ${min === max ? round(min) : `${round(min)}-${round(max)}`} | ${rows[0]!.unit} | ${goalText} |`);
 }
