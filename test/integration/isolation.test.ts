@@ -14,7 +14,15 @@ describe('endpoint state: in-flight limit and circuit breaker (Redis-backed, sha
     redisA.disconnect();
     redisB.disconnect();
   });
-  const options = { maxInFlight: 2, initialInFlight: 2, stuckAfterMs: 60_000, leaseMs: 300, failureThreshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 };
+  const options = {
+    maxInFlight: 2,
+    initialInFlight: 2,
+    stuckAfterMs: 60_000,
+    leaseMs: 300,
+    failureThreshold: 3,
+    cooldownMs: 1_000,
+    maxCooldownMs: 1_500,
+  };
   const leaseOf = (result: AdmitResult) => (result.status === 'admitted' ? result.leaseId : null);
   const admitted = (result: AdmitResult) => {
     if (result.status !== 'admitted') throw new Error(`expected admission, got ${result.status}`);
@@ -137,7 +145,12 @@ describe('adaptive limit in Redis (the FINISH script) follows the rule of concur
     let expected = initialLimitState(rule);
     const compare = async () => {
       const actual = await state.limitOf('ep');
-      expect(actual).toMatchObject({ limit: expected.limit, baselineMs: expected.baselineMs, rttMs: expected.rttMs, slowStart: expected.slowStart });
+      expect(actual).toMatchObject({
+        limit: expected.limit,
+        baselineMs: expected.baselineMs,
+        rttMs: expected.rttMs,
+        slowStart: expected.slowStart,
+      });
       expect(actual!.cutAt > 0).toBe(expected.cutAt > 0);
     };
     /** Fill the endpoint to its limit, then finish every delivery with `feedback` (in flight falls one by one). */
@@ -179,7 +192,8 @@ describe('adaptive limit in Redis (the FINISH script) follows the rule of concur
     for (let round = 0; round < 4; round++) {
       const leases = [];
       for (let result = await state.admit('ep'); result.status === 'admitted'; result = await state.admit('ep')) leases.push(result);
-      for (const lease of leases) await state.finish('ep', lease.leaseId, true, lease.generation, undefined, { signal: 'ok', durationMs: 2 });
+      for (const lease of leases)
+        await state.finish('ep', lease.leaseId, true, lease.generation, undefined, { signal: 'ok', durationMs: 2 });
     }
     expect((await state.limitOf('ep'))!.limit).toBeGreaterThan(10);
     const hanging = await state.admit('ep');
@@ -200,7 +214,15 @@ describe('adaptive limit in Redis (the FINISH script) follows the rule of concur
 describe('EndpointGuard', () => {
   const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => redis.disconnect());
-  const stateOptions = { maxInFlight: 1, initialInFlight: 1, stuckAfterMs: 250, leaseMs: 5_000, failureThreshold: 5, cooldownMs: 1_000, maxCooldownMs: 1_000 };
+  const stateOptions = {
+    maxInFlight: 1,
+    initialInFlight: 1,
+    stuckAfterMs: 250,
+    leaseMs: 5_000,
+    failureThreshold: 5,
+    cooldownMs: 1_000,
+    maxCooldownMs: 1_000,
+  };
 
   it('a job finding the endpoint busy waits briefly for a slot (bounded: in flight + waiting), the rest are delayed', async () => {
     const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxHeld: 2 });

@@ -53,7 +53,8 @@ describe('adaptive endpoint limit (nextLimit)', () => {
     expect(state.limit).toBe(32);
     expect(state.slowStart).toBe(false);
     // One per window (250 ms) after that, down to the floor.
-    for (let i = 1; i <= 10; i++) state = nextLimit(state, { signal: 'overload', durationMs: 0, inFlight: 1, nowMs: 50_000 + i * 250 }, rule).state;
+    for (let i = 1; i <= 10; i++)
+      state = nextLimit(state, { signal: 'overload', durationMs: 0, inFlight: 1, nowMs: 50_000 + i * 250 }, rule).state;
     expect(state.limit).toBe(1);
   });
 
@@ -93,7 +94,7 @@ describe('adaptive endpoint limit (nextLimit)', () => {
     expect(state.limit).toBeGreaterThan(low);
   });
 
-  it("answers that say nothing about load (4xx, 3xx, blocked) leave it alone", () => {
+  it('answers that say nothing about load (4xx, 3xx, blocked) leave it alone', () => {
     const start = saturate(10, 1);
     expect(nextLimit(start, { signal: 'none', durationMs: 0, inFlight: 100, nowMs: 1 }, rule).state).toBe(start);
   });

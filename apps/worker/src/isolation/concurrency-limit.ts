@@ -82,10 +82,12 @@ export function initialLimitState(rule: LimitRule): LimitState {
 export function nextLimit(state: LimitState, sample: LimitSample, rule: LimitRule): { state: LimitState; cut: LimitCut } {
   const r = LIMIT_RULE;
   if (sample.signal === 'none') return { state, cut: null };
-  let { limit, baselineMs, rttMs, cutAt, slowStart } = state;
-  const canCut = () => sample.nowMs - cutAt >= Math.max(r.cutWindowMs, 2 * rttMs);
+  const { cutAt, slowStart } = state;
+  let { limit, baselineMs, rttMs } = state;
   const cut = (reason: Exclude<LimitCut, null>) => {
-    if (!canCut()) return { state: { limit, baselineMs, rttMs, cutAt, slowStart }, cut: null };
+    // Once per window: the failures of deliveries that were in flight together say the same thing once.
+    if (sample.nowMs - cutAt < Math.max(r.cutWindowMs, 2 * rttMs))
+      return { state: { limit, baselineMs, rttMs, cutAt, slowStart }, cut: null };
     const next = { limit: round(Math.max(r.min, limit * r.backoff)), baselineMs, rttMs, cutAt: sample.nowMs, slowStart: false };
     return { state: next, cut: reason };
   };
