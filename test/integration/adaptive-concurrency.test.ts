@@ -80,28 +80,28 @@ it('a fast receiver: the limit grows above the initial one, and its backlog drai
   // With the initial cap fixed, 600 answers of 50 ms, 4 at a time, take 7.5 s at the very least.
   const fixedCapMinimumMs = (count * delayMs) / INITIAL;
   expect(drainMs).toBeLessThan(0.8 * fixedCapMinimumMs);
-  expect(await workerMetric('novee_endpoint_concurrency_limit_count')).toBeGreaterThanOrEqual(count);
+  // Every delivery's end fed the limit (observed in the metrics once its FINISH returned).
+  await eventually(async () => (await workerMetric('novee_endpoint_concurrency_limit_count')) >= count);
 });
 
 it('a receiver whose latency rises (1 ms -> 200 ms) gets its limit cut', async () => {
   const p = await project('slows');
-  const grown = await grow(p, 300);
-  expect(grown).toBeGreaterThan(INITIAL);
+  expect(await grow(p, 300)).toBeGreaterThan(INITIAL);
+  const grown = await limitOf(p.path);
   const cutsBefore = await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'latency' });
   h.receiver.respondWith((hook) => ({ status: 200, delayMs: hook.path === p.path ? 200 : 0 }));
   const before = h.receiver.receivedOn(p.path).length;
   await enqueueMany(h, 60, () => fallDetection(p.projectId));
   await eventually(async () => (await limitOf(p.path)) <= grown / 2, 20_000);
-  expect(await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'latency' })).toBeGreaterThan(cutsBefore);
+  await eventually(async () => (await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'latency' })) > cutsBefore);
   await h.receiver.waitFor(before + 60, { path: p.path, timeoutMs: 60_000 });
 });
 
 it('5xx answers and timeouts cut the limit', async () => {
   const failing = await project('fails');
   const stalling = await project('stalls');
-  const grownFailing = await grow(failing, 300);
-  const grownStalling = await grow(stalling, 300);
-  expect(Math.min(grownFailing, grownStalling)).toBeGreaterThan(INITIAL);
+  expect(Math.min(await grow(failing, 300), await grow(stalling, 300))).toBeGreaterThan(INITIAL);
+  const [grownFailing, grownStalling] = [await limitOf(failing.path), await limitOf(stalling.path)];
   const cutsBefore = await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'overload' });
   // 500s at once; the other holds its answers past the 2 s timeout.
   h.receiver.respondWith((hook) =>
@@ -111,14 +111,14 @@ it('5xx answers and timeouts cut the limit', async () => {
   await enqueueMany(h, 20, () => fallDetection(stalling.projectId));
   await eventually(async () => (await limitOf(failing.path)) <= grownFailing / 2, 15_000);
   await eventually(async () => (await limitOf(stalling.path)) <= grownStalling / 2, 15_000);
-  expect(await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'overload' })).toBeGreaterThanOrEqual(cutsBefore + 2);
+  await eventually(async () => (await workerMetric('novee_endpoint_limit_cuts_total', { reason: 'overload' })) >= cutsBefore + 2);
 });
 
 it("a fast receiver that then hangs holds at most its limit's worth of a worker's slots, and other projects keep flowing", async () => {
   const hangs = await project('hangs');
   const calm = await project('calm');
-  const grown = await grow(hangs, 300);
-  expect(grown).toBeGreaterThan(INITIAL);
+  expect(await grow(hangs, 300)).toBeGreaterThan(INITIAL);
+  const grown = await limitOf(hangs.path);
   h.receiver.maxOpen.delete(hangs.path); // from here on: how many of its deliveries hang at once
   h.receiver.respondWith((hook) => ({ status: 200, delayMs: hook.path === hangs.path ? 30_000 : 0 }));
   const before = h.receiver.receivedOn(hangs.path).length;
@@ -127,10 +127,11 @@ it("a fast receiver that then hangs holds at most its limit's worth of a worker'
 
   const latencies = await deliveryLatencies(h, calm.projectId, { count: 10, timeoutMs: 5_000, pauseMs: 200 });
   expect(Math.max(...latencies)).toBeLessThan(1_000);
-  // Admitted only while its oldest delivery was under 250 ms old; from then on at most its initial limit. Never more
-  // than the worker's bound for one endpoint (80 of 100 slots) either way, and far fewer than its backlog.
+  // With a backlog, an endpoint has its limit's worth in flight at any moment: those hang together. No more are
+  // admitted (no slot frees, and once its oldest has run 250 ms it admits no more than its initial limit), and
+  // never more than the worker's bound for one endpoint (80 of 100 slots); its backlog waits in the delayed set.
   const hung = h.receiver.maxOpen.get(hangs.path)!;
-  expect(hung).toBeLessThanOrEqual(Math.min(80, Math.ceil(grown)));
+  expect(hung).toBeLessThanOrEqual(Math.min(80, Math.ceil(grown) + 2)); // + answers that were still feeding it
   expect(h.receiver.receivedOn(hangs.path).length - before).toBeLessThan(250);
   // The timeouts cut its limit.
   await eventually(async () => (await limitOf(hangs.path)) <= grown / 2, 15_000);

@@ -245,6 +245,19 @@ describe('EndpointGuard', () => {
     if (refused.admitted === false) expect(refused.retryAt).toBeGreaterThan(Date.now());
   });
 
+  it("a worker holds at most maxHeld of one endpoint's jobs (in flight or waiting), whatever its limit; others still pass", async () => {
+    const state = new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, maxInFlight: 50, initialInFlight: 50 });
+    const guard = new EndpointGuard(state, { maxHeld: 3 });
+    const url = 'https://hooks.example.com/greedy';
+    const held = await Promise.all([guard.admit(url), guard.admit(url), guard.admit(url)]);
+    expect(held.every((admission) => admission.admitted)).toBe(true);
+    expect(await guard.admit(url)).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    expect((await guard.admit('https://hooks.example.com/other')).admitted).toBe(true);
+    const [first] = held;
+    if (first?.admitted) await first.finish(true, undefined, { signal: 'ok', durationMs: 1 });
+    expect((await guard.admit(url)).admitted).toBe(true); // one finished: room for one more
+  });
+
   it('nobody waits for an endpoint whose in-flight delivery has been running too long, and its jobs return after it times out', async () => {
     const options = { maxHeld: 5, deliveryTimeoutMs: 3_000, busyRetryMs: 200 };
     const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, stuckAfterMs: 100 }), options);
