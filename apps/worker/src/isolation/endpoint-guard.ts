@@ -21,8 +21,12 @@ export type EndpointSlot = { endpoint: string; leaseId: string };
 type Refusal = Extract<Admission, { admitted: false }>;
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
 type Waiter = (handedOver: Lease | null) => void;
-/** The jobs of this process waiting for one endpoint's slot, and the wake-up calls of those listening now. */
-type WaitingRoom = { count: number; listeners: Waiter[] };
+/**
+ * The jobs of this process waiting for one endpoint's slot, the wake-up calls of those listening now, and the
+ * room's poll: every 25 ms it wakes the longest-waiting job to look at Redis (slots freed by other processes, or
+ * added by the limit's growth), so a room costs one look per 25 ms however many jobs wait in it.
+ */
+type WaitingRoom = { count: number; listeners: Waiter[]; poll: NodeJS.Timeout };
 
 export interface EndpointGuardOptions {
   /** How long a job waits before trying a busy endpoint again (jittered, doubling with each deferral). */
@@ -158,41 +162,56 @@ export class EndpointGuard {
 
   /**
    * A healthy endpoint at its limit frees a slot within milliseconds, so wait here briefly instead of paying a
-   * trip through the delayed set: woken by a local finish, re-checking every 25 ms for other processes'.
+   * trip through the delayed set: woken by a local finish, or by the room's poll (one job every 25 ms) for other
+   * processes' finishes. A job that finds a slot in Redis wakes the next one, which may find another.
    * Bounded in count (maxHeld) and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
   private async waitForSlot(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
     let room = this.rooms.get(endpoint);
-    if (!room) this.rooms.set(endpoint, (room = { count: 0, listeners: [] }));
+    if (!room) {
+      const listeners: Waiter[] = [];
+      const poll = setInterval(() => listeners.shift()?.(null), 25);
+      this.rooms.set(endpoint, (room = { count: 0, listeners, poll }));
+    }
     room.count++;
     try {
       const deadline = Date.now() + this.options.maxWaitMs;
-      while (Date.now() < deadline) {
-        const handedOver = await nextFinish(room);
+      for (;;) {
+        const handedOver = await nextFinish(room, deadline);
         if (handedOver) return handedOver;
+        if (Date.now() >= deadline) return this.busy(deferrals);
         const retry = await this.state.admit(endpoint, { ignoreCircuit });
-        if (retry.status !== 'busy') return leaseOrRefusal(retry);
+        if (retry.status !== 'busy') {
+          room.listeners.shift()?.(null); // there may be more room (or the same refusal): the next one looks too
+          return leaseOrRefusal(retry);
+        }
         if (retry.stuck) return this.busy(deferrals, retry.oldestAgeMs);
       }
-      return this.busy(deferrals);
     } finally {
-      if (--room.count === 0) this.rooms.delete(endpoint);
+      if (--room.count === 0) {
+        clearInterval(room.poll);
+        this.rooms.delete(endpoint);
+      }
     }
   }
 }
 
-/** The slot of the room's next local finish (null: freed in Redis instead, or 25 ms passed). */
-function nextFinish(room: WaitingRoom): Promise<Lease | null> {
+/** The slot of the room's next local finish (null: woken to look at Redis, or the deadline passed). */
+function nextFinish(room: WaitingRoom, deadline: number): Promise<Lease | null> {
   return new Promise((resolve) => {
     const listener: Waiter = (lease) => {
       clearTimeout(timer);
       resolve(lease);
     };
-    const timer = setTimeout(() => {
-      room.listeners.splice(room.listeners.indexOf(listener), 1);
-      resolve(null);
-    }, 25);
-    room.listeners.push(listener); // a finish wakes (and removes) the oldest
+    const timer = setTimeout(
+      () => {
+        const at = room.listeners.indexOf(listener);
+        if (at >= 0) room.listeners.splice(at, 1);
+        resolve(null);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    room.listeners.push(listener); // a finish or the room's poll wakes (and removes) the oldest
   });
 }
 
