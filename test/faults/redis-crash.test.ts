@@ -19,10 +19,11 @@ afterAll(async () => {
 });
 
 it('Redis kill -9 and restart on the same AOF mid-flood: every event answered 202 is delivered, every attempt recorded once', async () => {
-  // One endpoint answering in 100 ms takes about 100 events/s (ENDPOINT_MAX_IN_FLIGHT 10): the flood of 150/s
-  // builds a backlog, so the crash hits events waiting in Redis, not only ones already delivered.
+  // One endpoint answering in 100 ms, its adaptive limit held to a ceiling of 10 (ENDPOINT_MAX_IN_FLIGHT), takes
+  // about 100 events/s: the flood of 150/s builds a backlog, so the crash hits events waiting in Redis, not only
+  // ones already delivered. (With the default ceiling its limit would grow past the flood, leaving no backlog.)
   receiver = await CountingReceiver.start({ delayMs: 100 });
-  stack = await FaultStack.start({ appendfsync: 'everysec' });
+  stack = await FaultStack.start({ appendfsync: 'everysec', env: { ENDPOINT_MAX_IN_FLIGHT: '10' } });
   await stack.startApi();
   const projects = await stack.registerProjects(1, (path) => receiver!.url(path));
   await stack.startWorker();

@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { createRedisConnection, bulkPriority, deliveriesCollection } from '@novee/shared';
 import { EndpointGuard } from '../../apps/worker/src/isolation/endpoint-guard';
-import { EndpointState, type AdmitResult } from '../../apps/worker/src/isolation/endpoint-state';
+import { initialLimitState, nextLimit } from '../../apps/worker/src/isolation/concurrency-limit';
+import { EndpointState, type AdmitResult, type LimitFeedback } from '../../apps/worker/src/isolation/endpoint-state';
 import { eventually, startHarness, type Harness } from './support/harness';
 import { fallDetection } from './support/fixtures';
 import { deliveryLatencies, enqueueMany } from './support/load';
 
-describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, shared by all workers)', () => {
+describe('endpoint state: in-flight limit and circuit breaker (Redis-backed, shared by all workers)', () => {
   const redisA = createRedisConnection(process.env.REDIS_URL!, 'worker');
   const redisB = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => {
     redisA.disconnect();
     redisB.disconnect();
   });
-  const options = { maxInFlight: 2, leaseMs: 300, failureThreshold: 3, cooldownMs: 1_000, maxCooldownMs: 1_500 };
+  const options = {
+    maxInFlight: 2,
+    initialInFlight: 2,
+    stuckAfterMs: 60_000,
+    leaseMs: 300,
+    failureThreshold: 3,
+    cooldownMs: 1_000,
+    maxCooldownMs: 1_500,
+  };
   const leaseOf = (result: AdmitResult) => (result.status === 'admitted' ? result.leaseId : null);
   const admitted = (result: AdmitResult) => {
     if (result.status !== 'admitted') throw new Error(`expected admission, got ${result.status}`);
@@ -45,7 +54,7 @@ describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, share
     if (admitted.status !== 'admitted') throw new Error(`not admitted: ${admitted.status}`);
     return on.finish('ep', admitted.leaseId, delivered, admitted.generation);
   };
-  const circuitOptions = { ...options, maxInFlight: 10, leaseMs: 5_000 };
+  const circuitOptions = { ...options, maxInFlight: 10, initialInFlight: 10, leaseMs: 5_000 };
 
   it('opens after N failures in a row (counted across processes); a success before that resets the count', async () => {
     const prefix = `cb-${randomUUID()}`;
@@ -116,13 +125,108 @@ describe('endpoint state: in-flight cap and circuit breaker (Redis-backed, share
   });
 });
 
+describe('adaptive limit in Redis (the FINISH script) follows the rule of concurrency-limit.ts', () => {
+  const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
+  afterAll(() => redis.disconnect());
+  const rule = { initial: 3, max: 24 };
+  const options = {
+    maxInFlight: rule.max,
+    initialInFlight: rule.initial,
+    stuckAfterMs: 60_000,
+    leaseMs: 30_000,
+    failureThreshold: 1_000,
+    cooldownMs: 1_000,
+    maxCooldownMs: 1_000,
+  };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('on a sequence of outcomes (slow start, simultaneous failures, a latency rise, neutral answers) Lua and TS agree', async () => {
+    const state = new EndpointState(redis, `limit-${randomUUID()}`, options);
+    let expected = initialLimitState(rule);
+    const compare = async () => {
+      const actual = await state.limitOf('ep');
+      expect(actual).toMatchObject({
+        limit: expected.limit,
+        baselineMs: expected.baselineMs,
+        rttMs: expected.rttMs,
+        slowStart: expected.slowStart,
+      });
+      expect(actual!.cutAt > 0).toBe(expected.cutAt > 0);
+    };
+    /** Fill the endpoint to its limit, then finish every delivery with `feedback` (in flight falls one by one). */
+    const round = async (feedback: LimitFeedback) => {
+      const leases: Array<{ leaseId: string; generation: number }> = [];
+      for (;;) {
+        const result = await state.admit('ep');
+        if (result.status !== 'admitted') break;
+        leases.push(result);
+      }
+      expect(leases.length).toBe(Math.floor(expected.limit));
+      for (const [i, lease] of leases.entries()) {
+        const nowMs = Date.now();
+        await state.finish('ep', lease.leaseId, feedback.signal === 'ok', lease.generation, undefined, feedback);
+        expected = nextLimit(expected, { ...feedback, inFlight: leases.length - i, nowMs }, rule).state;
+        await compare();
+      }
+    };
+    // Slow start, up to the ceiling (each round drains in flight from the limit to 1, so it grows by half per round).
+    for (let i = 0; i < 12 && expected.limit < rule.max; i++) await round({ signal: 'ok', durationMs: 3 + (i % 3) });
+    expect(expected.limit).toBe(24);
+    // 24 at once (well within the 250 ms window, so the rule's verdicts cannot straddle its end): one cut, to 12.
+    await round({ signal: 'overload', durationMs: 2_000 });
+    expect(expected.limit).toBe(12);
+    await sleep(300); // past the cut window
+    await round({ signal: 'ok', durationMs: 4 }); // additive: +1/limit per answer while at least half is in use
+    expect(expected.limit).toBeGreaterThan(12.4);
+    expect(expected.limit).toBeLessThan(13.1);
+    await round({ signal: 'ok', durationMs: 200 }); // latency rise: one cut
+    expect(expected.limit).toBeLessThan(7);
+    await sleep(450); // past the window (2 x the smoothed RTT)
+    await round({ signal: 'none', durationMs: 0 }); // 4xx: nothing changes
+    await round({ signal: 'ok', durationMs: 150 });
+    await compare();
+  });
+
+  it('an endpoint whose oldest delivery has run far longer than usual admits no more than its initial limit', async () => {
+    const state = new EndpointState(redis, `limit-${randomUUID()}`, { ...options, stuckAfterMs: 150 });
+    // Grow the limit with fast answers.
+    for (let round = 0; round < 4; round++) {
+      const leases = [];
+      for (let result = await state.admit('ep'); result.status === 'admitted'; result = await state.admit('ep')) leases.push(result);
+      for (const lease of leases)
+        await state.finish('ep', lease.leaseId, true, lease.generation, undefined, { signal: 'ok', durationMs: 2 });
+    }
+    expect((await state.limitOf('ep'))!.limit).toBeGreaterThan(10);
+    const hanging = await state.admit('ep');
+    expect(hanging.status).toBe('admitted');
+    await sleep(200); // 8 x the 2 ms baseline is less than the floor (150 ms)
+    const admitted = [];
+    let refusal: AdmitResult | undefined;
+    for (let i = 0; i < 30 && !refusal; i++) {
+      const result = await state.admit('ep');
+      if (result.status === 'admitted') admitted.push(result);
+      else refusal = result;
+    }
+    expect(admitted.length + 1).toBe(3); // the initial limit, with the hanging one
+    expect(refusal).toMatchObject({ status: 'busy', stuck: true });
+  });
+});
+
 describe('EndpointGuard', () => {
   const redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
   afterAll(() => redis.disconnect());
-  const stateOptions = { maxInFlight: 1, leaseMs: 5_000, failureThreshold: 5, cooldownMs: 1_000, maxCooldownMs: 1_000 };
+  const stateOptions = {
+    maxInFlight: 1,
+    initialInFlight: 1,
+    stuckAfterMs: 250,
+    leaseMs: 5_000,
+    failureThreshold: 5,
+    cooldownMs: 1_000,
+    maxCooldownMs: 1_000,
+  };
 
-  it('a job finding the endpoint busy waits briefly for a slot (bounded waiters), the rest are delayed', async () => {
-    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxWaiters: 1 });
+  it('a job finding the endpoint busy waits briefly for a slot (bounded: in flight + waiting), the rest are delayed', async () => {
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), { maxHeld: 2 });
     const url = 'https://hooks.example.com/x';
 
     const first = await guard.admit(url);
@@ -142,9 +246,22 @@ describe('EndpointGuard', () => {
     if (refused.admitted === false) expect(refused.retryAt).toBeGreaterThan(Date.now());
   });
 
+  it("a worker holds at most maxHeld of one endpoint's jobs (in flight or waiting), whatever its limit; others still pass", async () => {
+    const state = new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, maxInFlight: 50, initialInFlight: 50 });
+    const guard = new EndpointGuard(state, { maxHeld: 3 });
+    const url = 'https://hooks.example.com/greedy';
+    const held = await Promise.all([guard.admit(url), guard.admit(url), guard.admit(url)]);
+    expect(held.every((admission) => admission.admitted)).toBe(true);
+    expect(await guard.admit(url)).toMatchObject({ admitted: false, reason: 'endpoint busy' });
+    expect((await guard.admit('https://hooks.example.com/other')).admitted).toBe(true);
+    const [first] = held;
+    if (first?.admitted) await first.finish(true, undefined, { signal: 'ok', durationMs: 1 });
+    expect((await guard.admit(url)).admitted).toBe(true); // one finished: room for one more
+  });
+
   it('nobody waits for an endpoint whose in-flight delivery has been running too long, and its jobs return after it times out', async () => {
-    const options = { maxWaiters: 5, stuckAfterMs: 100, deliveryTimeoutMs: 3_000, busyRetryMs: 200 };
-    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, stateOptions), options);
+    const options = { maxHeld: 5, deliveryTimeoutMs: 3_000, busyRetryMs: 200 };
+    const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, stuckAfterMs: 100 }), options);
     const url = 'https://hooks.example.com/hangs';
     expect((await guard.admit(url)).admitted).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 120));
@@ -158,7 +275,7 @@ describe('EndpointGuard', () => {
 
   it('a failure is never handed to a waiting job: it frees the slot in Redis and the waiter sees the open circuit', async () => {
     const guard = new EndpointGuard(new EndpointState(redis, `guard-${randomUUID()}`, { ...stateOptions, failureThreshold: 1 }), {
-      maxWaiters: 1,
+      maxHeld: 2,
     });
     const url = 'https://hooks.example.com/fails';
     const first = await guard.admit(url);
@@ -200,8 +317,9 @@ describe('isolation under a flood', () => {
     expect(delayedA.length).toBeGreaterThan(0);
     expect(delayedA.map((job) => job.priority)).toEqual(delayedA.map(() => bulkPriority('FALL_DETECTION')));
 
-    // A's endpoint never had more than the cap in flight (default 10), and its circuit opened after the timeouts.
-    expect(h.receiver.maxOpen.get('/flood-a')).toBeLessThanOrEqual(10);
+    // A's endpoint never had more than its initial limit in flight (ENDPOINT_INITIAL_IN_FLIGHT, 4: it never
+    // answered, so its limit never grew, and a hanging endpoint admits no more), and its circuit opened after the timeouts.
+    expect(h.receiver.maxOpen.get('/flood-a')).toBeLessThanOrEqual(4);
     expect(h.receiver.receivedOn('/flood-a').length).toBeLessThan(30);
     await eventually(
       async () => (await deliveriesCollection(h.db).countDocuments({ projectId: 'flood-a', status: 'failed' })) >= 5,

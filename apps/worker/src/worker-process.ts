@@ -53,28 +53,32 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   // Its own connection: every delivery's admit/finish scripts, sent in one write per event-loop turn.
   // (Not BullMQ's: auto-pipelining is known to break its job handling.)
   const isolationRedis = createRedisConnection(config.redisUrl, 'worker', logger, { enableAutoPipelining: true });
+  const registry = createMetricsRegistry('worker');
+  const metrics = new DeliveryMetrics(registry);
   const guard = new EndpointGuard(
     new EndpointState(isolationRedis, config.queuePrefix, {
       maxInFlight: config.endpointMaxInFlight,
+      initialInFlight: config.endpointInitialInFlight,
+      stuckAfterMs: 250,
       // Outlives any delivery (the timeout bounds the whole exchange) but not by much: a crashed worker's slots
       // come back 2 s after its deliveries would have ended.
       leaseMs: config.deliveryTimeoutMs + 2_000,
       failureThreshold: config.circuitFailureThreshold,
       cooldownMs: config.circuitCooldownMs,
       maxCooldownMs: config.circuitMaxCooldownMs,
+      onLimit: (limit) => metrics.observeLimit(limit),
     }),
     {
-      // One endpoint may fill this worker but for twice its cap: those slots keep fetching, and since a
-      // project's burst waits in the bulk lane, other projects' events are what they fetch first.
-      maxWaiters: Math.max(1, config.workerConcurrency - 2 * config.endpointMaxInFlight),
+      // One endpoint's jobs (in flight or waiting) may fill this worker but for a fifth of its slots: those keep
+      // fetching, and since a project's burst waits in the bulk lane, other projects' events are what they fetch
+      // first. Even an endpoint whose limit grew high and which then hangs leaves them free.
+      maxHeld: Math.max(1, config.workerConcurrency - Math.ceil(config.workerConcurrency / 5)),
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     },
   );
   const journal = new AttemptJournal(isolationRedis, config.queuePrefix);
   const deliveryLog = new DeliveryLog(journal, logger);
   const registrations = new RegistrationCache(new RegistrationLookup(mongo.db, cipher), isolationRedis, config.queuePrefix);
-  const registry = createMetricsRegistry('worker');
-  const metrics = new DeliveryMetrics(registry);
   const retryWindow = retryWindowMs(config.retrySchedule);
   const { operationalWebhookUrl: opsUrl, operationalWebhookSecret: opsSecret } = config;
   const notifier =

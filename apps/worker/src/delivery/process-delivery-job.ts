@@ -9,6 +9,7 @@ import {
   type Logger,
 } from '@novee/shared';
 import type { EndpointHealth } from '../health/endpoint-health';
+import { limitSignal } from '../isolation/concurrency-limit';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
@@ -150,8 +151,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     } finally {
       // A receiver asking us to wait (429/503 with Retry-After) pauses its endpoint and is not a circuit failure.
       if (result && !result.ok && result.retryAfterMs !== undefined) pauseMs = Math.min(result.retryAfterMs, deps.retryAfterMaxMs);
-      // Frees the slot (send never throws; if it somehow did, the attempt counts as failed).
-      circuit = await admission.finish(result?.ok === true, pauseMs);
+      // Frees the slot (send never throws; if it somehow did, the attempt counts as failed) and feeds the
+      // endpoint's adaptive limit: 2xx and its duration, or an overload (timeout, 5xx, 429...), or nothing.
+      const feedback = result ? { signal: limitSignal(result), durationMs: result.durationMs } : undefined;
+      circuit = await admission.finish(result?.ok === true, pauseMs, feedback);
     }
     if (circuit?.change === 'opened') {
       deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });

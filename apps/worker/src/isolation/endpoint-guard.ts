@@ -1,59 +1,67 @@
 import { endpointKey } from './endpoint-key';
-import type { AdmitResult, CircuitChange, EndpointState } from './endpoint-state';
+import type { AdmitResult, CircuitChange, EndpointState, LimitFeedback } from './endpoint-state';
 
 export type Admission =
   | {
       admitted: true;
       /**
-       * Free the slot (or hand it to a job waiting here) and feed the outcome to the endpoint's breaker;
-       * returns what it did to the circuit (opened until, or closed). `pauseMs`: the receiver asked us to wait
-       * (429/503 with Retry-After): the endpoint is paused that long, and the failure does not count as one.
+       * Free the slot (or hand it to a job waiting here) and feed the outcome to the endpoint's breaker and its
+       * adaptive limit (`feedback`); returns what it did to the circuit (opened until, or closed). `pauseMs`: the
+       * receiver asked us to wait (429/503 with Retry-After): the endpoint is paused that long, and the failure
+       * does not count as one.
        */
-      finish(delivered: boolean, pauseMs?: number): Promise<CircuitChange>;
+      finish(delivered: boolean, pauseMs?: number, feedback?: LimitFeedback): Promise<CircuitChange>;
       /** The slot this delivery holds, for AttemptJournal's started mark. */
       slot: EndpointSlot;
     }
   | { admitted: false; retryAt: number; reason: 'circuit open' | 'endpoint busy' | 'receiver asked to wait' };
 
-/** One slot of one endpoint's in-flight cap. */
+/** One slot of one endpoint's in-flight limit. */
 export type EndpointSlot = { endpoint: string; leaseId: string };
 type Refusal = Extract<Admission, { admitted: false }>;
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
 type Waiter = (handedOver: Lease | null) => void;
-/** The jobs of this process waiting for one endpoint's slot, and the wake-up calls of those listening now. */
-type WaitingRoom = { count: number; listeners: Waiter[] };
+/**
+ * The jobs of this process waiting for one endpoint's slot, the wake-up calls of those listening now, and the
+ * room's poll: every 25 ms it wakes the longest-waiting job to look at Redis (slots freed by other processes, or
+ * added by the limit's growth), so a room costs one look per 25 ms however many jobs wait in it.
+ */
+type WaitingRoom = { count: number; listeners: Waiter[]; poll: NodeJS.Timeout };
 
 export interface EndpointGuardOptions {
   /** How long a job waits before trying a busy endpoint again (jittered, doubling with each deferral). */
   busyRetryMs: number;
-  /** At most this many jobs per endpoint wait in this process for a slot; the rest are delayed. */
-  maxWaiters: number;
-  /** How long one of them waits before it is delayed instead. */
+  /**
+   * At most this many jobs of one endpoint are held by this process, in flight or waiting for a slot; the rest
+   * are delayed. Below the worker's concurrency, so one endpoint (even one whose limit grew high and which then
+   * hangs) never takes all of a worker's slots.
+   */
+  maxHeld: number;
+  /** How long a job waits for a slot before it is delayed instead. */
   maxWaitMs: number;
-  /** Nobody waits for an endpoint whose oldest in-flight delivery has run this long: it is slow or hanging. */
-  stuckAfterMs: number;
   /** A delivery ends by this time at the latest, so a stuck endpoint frees a slot no later than that. */
   deliveryTimeoutMs: number;
   /**
    * A slot is handed from a finishing job to a waiting one (no Redis round trip) only while its lease is
    * younger than this. Keep it well under stuckAfterMs: Redis sees a handed-over lease's first start, so a
    * long chain of handovers would look like a stuck delivery (and it keeps leases far from lapsing).
+   * (EndpointState's stuckAfterMs: 250 ms at least.)
    */
   handoverMaxAgeMs: number;
 }
 
 const DEFAULTS: EndpointGuardOptions = {
   busyRetryMs: 1_000,
-  maxWaiters: 10,
+  maxHeld: 80,
   maxWaitMs: 250,
-  stuckAfterMs: 250,
   deliveryTimeoutMs: 5_000,
   handoverMaxAgeMs: 100,
 };
 
 /**
- * Decides whether a delivery to an endpoint may start now: not while its circuit is open, and not beyond its
- * in-flight cap. A refused job is delayed by the caller, so one receiver's trouble never fills the workers.
+ * Decides whether a delivery to an endpoint may start now: not while its circuit is open, not beyond its adaptive
+ * in-flight limit, and not beyond maxHeld of this process's jobs. A refused job is delayed by the caller, so one
+ * receiver's trouble never fills the workers.
  */
 export class EndpointGuard {
   /**
@@ -61,6 +69,8 @@ export class EndpointGuard {
    * `count` also includes waiters between two looks at Redis, so the bound holds for them too.
    */
   private readonly rooms = new Map<string, WaitingRoom>();
+  /** Per endpoint, this process's jobs in flight to it or waiting for it (the maxHeld bound). */
+  private readonly held = new Map<string, number>();
   private readonly options: EndpointGuardOptions;
 
   constructor(
@@ -74,17 +84,38 @@ export class EndpointGuard {
    * `deferrals`: how often this job was already turned away. Each time it waits twice as long (up to 32x),
    * so the jobs queued for a stuck endpoint poll it rarely instead of churning through the workers.
    * `ignoreCircuit`: for an event whose retry window is over, so that its attempt is made even while the
-   * circuit is open (the in-flight cap still holds).
+   * circuit is open (the in-flight limit still holds).
    */
   async admit(url: string, deferrals = 0, { ignoreCircuit = false } = {}): Promise<Admission> {
     const endpoint = endpointKey(url);
-    const lease = await this.take(endpoint, deferrals, ignoreCircuit);
-    if ('admitted' in lease) return lease;
+    const held = this.held.get(endpoint) ?? 0;
+    if (held >= this.options.maxHeld) return this.busy(deferrals);
+    this.held.set(endpoint, held + 1);
+    let lease: Lease | Refusal;
+    try {
+      lease = await this.take(endpoint, deferrals, ignoreCircuit);
+    } catch (error) {
+      this.unhold(endpoint);
+      throw error;
+    }
+    if ('admitted' in lease) {
+      this.unhold(endpoint);
+      return lease;
+    }
     return {
       admitted: true,
-      finish: (delivered, pauseMs) => this.finish(endpoint, lease, delivered, pauseMs),
+      finish: (delivered, pauseMs, feedback) => {
+        this.unhold(endpoint);
+        return this.finish(endpoint, lease, delivered, pauseMs, feedback);
+      },
       slot: { endpoint, leaseId: lease.id },
     };
+  }
+
+  private unhold(endpoint: string): void {
+    const held = (this.held.get(endpoint) ?? 1) - 1;
+    if (held > 0) this.held.set(endpoint, held);
+    else this.held.delete(endpoint);
   }
 
   /** Free the slot of a delivery whose worker died, at once instead of when its lease lapses. */
@@ -95,18 +126,26 @@ export class EndpointGuard {
   private async take(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
     const result = await this.state.admit(endpoint, { ignoreCircuit });
     if (result.status !== 'busy') return leaseOrRefusal(result);
-    if (result.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, result.oldestAgeMs);
+    if (result.stuck) return this.busy(deferrals, result.oldestAgeMs);
     return this.waitForSlot(endpoint, deferrals, ignoreCircuit);
   }
 
-  private async finish(endpoint: string, lease: Lease, delivered: boolean, pauseMs?: number): Promise<CircuitChange> {
+  private async finish(
+    endpoint: string,
+    lease: Lease,
+    delivered: boolean,
+    pauseMs?: number,
+    feedback?: LimitFeedback,
+  ): Promise<CircuitChange> {
     const listeners = this.rooms.get(endpoint)?.listeners;
     if (delivered && listeners?.length && Date.now() - lease.acquiredAt < this.options.handoverMaxAgeMs) {
       // A failure never hands over: the next job must see the circuit this failure may have opened.
       listeners.shift()!({ ...lease, circuitDirty: false });
-      return lease.circuitDirty ? this.state.finish(endpoint, null, true, lease.generation) : null;
+      // The lease stays with the waiting job, but the limit still learns from this answer (it grows while used).
+      if (!lease.circuitDirty && !feedback) return null;
+      return this.state.finish(endpoint, null, true, lease.generation, undefined, feedback);
     }
-    const change = await this.state.finish(endpoint, lease.id, delivered, lease.generation, delivered ? undefined : pauseMs);
+    const change = await this.state.finish(endpoint, lease.id, delivered, lease.generation, delivered ? undefined : pauseMs, feedback);
     this.rooms.get(endpoint)?.listeners.shift()?.(null); // the slot is free in Redis now: try for it
     return change;
   }
@@ -122,43 +161,57 @@ export class EndpointGuard {
   }
 
   /**
-   * A healthy endpoint at its cap frees a slot within milliseconds, so wait here briefly instead of paying a
-   * trip through the delayed set: woken by a local finish, re-checking every 25 ms for other processes'.
-   * Bounded in count and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
+   * A healthy endpoint at its limit frees a slot within milliseconds, so wait here briefly instead of paying a
+   * trip through the delayed set: woken by a local finish, or by the room's poll (one job every 25 ms) for other
+   * processes' finishes. A job that finds a slot in Redis wakes the next one, which may find another.
+   * Bounded in count (maxHeld) and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
   private async waitForSlot(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
     let room = this.rooms.get(endpoint);
-    if (room && room.count >= this.options.maxWaiters) return this.busy(deferrals);
-    if (!room) this.rooms.set(endpoint, (room = { count: 0, listeners: [] }));
+    if (!room) {
+      const listeners: Waiter[] = [];
+      const poll = setInterval(() => listeners.shift()?.(null), 25);
+      this.rooms.set(endpoint, (room = { count: 0, listeners, poll }));
+    }
     room.count++;
     try {
       const deadline = Date.now() + this.options.maxWaitMs;
-      while (Date.now() < deadline) {
-        const handedOver = await nextFinish(room);
+      for (;;) {
+        const handedOver = await nextFinish(room, deadline);
         if (handedOver) return handedOver;
+        if (Date.now() >= deadline) return this.busy(deferrals);
         const retry = await this.state.admit(endpoint, { ignoreCircuit });
-        if (retry.status !== 'busy') return leaseOrRefusal(retry);
-        if (retry.oldestAgeMs >= this.options.stuckAfterMs) return this.busy(deferrals, retry.oldestAgeMs);
+        if (retry.status !== 'busy') {
+          room.listeners.shift()?.(null); // there may be more room (or the same refusal): the next one looks too
+          return leaseOrRefusal(retry);
+        }
+        if (retry.stuck) return this.busy(deferrals, retry.oldestAgeMs);
       }
-      return this.busy(deferrals);
     } finally {
-      if (--room.count === 0) this.rooms.delete(endpoint);
+      if (--room.count === 0) {
+        clearInterval(room.poll);
+        this.rooms.delete(endpoint);
+      }
     }
   }
 }
 
-/** The slot of the room's next local finish (null: freed in Redis instead, or 25 ms passed). */
-function nextFinish(room: WaitingRoom): Promise<Lease | null> {
+/** The slot of the room's next local finish (null: woken to look at Redis, or the deadline passed). */
+function nextFinish(room: WaitingRoom, deadline: number): Promise<Lease | null> {
   return new Promise((resolve) => {
     const listener: Waiter = (lease) => {
       clearTimeout(timer);
       resolve(lease);
     };
-    const timer = setTimeout(() => {
-      room.listeners.splice(room.listeners.indexOf(listener), 1);
-      resolve(null);
-    }, 25);
-    room.listeners.push(listener); // a finish wakes (and removes) the oldest
+    const timer = setTimeout(
+      () => {
+        const at = room.listeners.indexOf(listener);
+        if (at >= 0) room.listeners.splice(at, 1);
+        resolve(null);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    room.listeners.push(listener); // a finish or the room's poll wakes (and removes) the oldest
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LIMIT_RULE, STUCK_FACTOR, type LimitCut, type LimitSignal, type LimitState } from './concurrency-limit';
 
 /*
  * The circuit breaker's state per endpoint is one hash: `failures` (consecutive, in the current generation),
@@ -15,12 +16,16 @@ import type { Redis } from 'ioredis';
 
 /**
  * Admission, in one atomic step: refuse while the receiver asked us to wait (pause); refuse while the circuit is open; once its cooldown is over (half-open) admit
- * exactly one probe at a time; else drop lapsed leases and take one if fewer than the cap are held. Leases are
- * members of a sorted set scored by expiry (Redis time), so a worker that dies mid-delivery frees its slot when
- * its lease lapses instead of leaking it. ARGV[4] = '1' lets the attempt past the breaker (an event whose retry
- * window is over still gets its last attempt; nor does a pause hold it): it takes a lease but, with generation -1,
- * its outcome is not counted.
- * Returns {'paused', pausedUntil} | {'open', openUntil} | {'probing', probeUntil} | {'busy', age of the oldest lease in ms}
+ * exactly one probe at a time; else drop lapsed leases and take one if fewer than the endpoint's limit are held.
+ * The limit is the adaptive one FINISH keeps in the circuit hash (`limit`, see concurrency-limit.ts; ARGV[5], the
+ * initial limit, until there is one), at most ARGV[1] (the ceiling); while the oldest lease has run longer than
+ * max(ARGV[6] ms, ARGV[7] x the endpoint's baseline latency) the endpoint is hanging and admits no more than the
+ * initial limit. Leases are members of a sorted set scored by expiry (Redis time), so a worker that dies
+ * mid-delivery frees its slot when its lease lapses instead of leaking it. ARGV[4] = '1' lets the attempt past the
+ * breaker (an event whose retry window is over still gets its last attempt; nor does a pause hold it): it takes a
+ * lease but, with generation -1, its outcome is not counted by the breaker.
+ * Returns {'paused', pausedUntil} | {'open', openUntil} | {'probing', probeUntil}
+ *       | {'busy', age of the oldest lease in ms, 1 if the endpoint counts as hanging}
  *       | {'ok', 1 if the breaker has state a success must clear, generation, 1 if this is the probe}.
  */
 const ADMIT = `
@@ -30,7 +35,7 @@ if ARGV[4] ~= '1' then
   local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
   if pausedUntil > nowMs then return {'paused', pausedUntil} end
 end
-local c = redis.call('HMGET', KEYS[1], 'openUntil', 'probeUntil', 'gen', 'failures')
+local c = redis.call('HMGET', KEYS[1], 'openUntil', 'probeUntil', 'gen', 'failures', 'limit', 'baseline')
 local openUntil = tonumber(c[1] or '0')
 local probe = 0
 local gen = tonumber(c[3] or '0')
@@ -43,10 +48,16 @@ elseif openUntil > 0 then
   probe = 1
 end
 local leaseMs = tonumber(ARGV[2])
+local initial = tonumber(ARGV[5])
+local cap = math.min(math.floor(tonumber(c[5] or ARGV[5])), tonumber(ARGV[1]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then
+local held = redis.call('ZCARD', KEYS[2])
+if held >= math.min(cap, initial) then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {'busy', nowMs - (tonumber(oldest[2]) - leaseMs)}
+  local age = nowMs - (tonumber(oldest[2]) - leaseMs)
+  local stuck = 0
+  if age >= math.max(tonumber(ARGV[6]), tonumber(ARGV[7]) * tonumber(c[6] or '0')) then stuck = 1 end
+  if held >= cap or stuck == 1 then return {'busy', age, stuck} end
 end
 redis.call('ZADD', KEYS[2], nowMs + leaseMs, ARGV[3])
 redis.call('PEXPIRE', KEYS[2], leaseMs)
@@ -57,17 +68,69 @@ return {'ok', dirty, gen, probe}
 `;
 
 /**
- * The end of a delivery, in one atomic step: free the lease (unless it was handed to a waiting job) and feed
- * the outcome to the breaker, if the attempt was admitted in the current generation. A success closes the
- * circuit (new generation). A failure is counted; after `threshold` in a row the circuit opens, and a failed
- * half-open probe re-opens it, each time for a cooldown that doubles per consecutive trip (capped).
+ * The end of a delivery, in one atomic step: free the lease (unless it was handed to a waiting job), update the
+ * endpoint's adaptive limit with the attempt's signal (ARGV[9]: 'ok' | 'overload' | 'none') and duration (ARGV[10]),
+ * and feed the outcome to the breaker, if the attempt was admitted in the current generation.
+ * The limit update mirrors nextLimit in concurrency-limit.ts line for line (ARGV[11..20]: initial, ceiling and the
+ * rule's constants); it counts every attempt, whatever its generation.
+ * A success closes the circuit (new generation). A failure is counted; after `threshold` in a row the circuit
+ * opens, and a failed half-open probe re-opens it, each time for a cooldown that doubles per consecutive trip (capped).
  * Both keys change together, so no job can take the freed slot without seeing the circuit this failure opened.
  * Outcome 'throttled' (the receiver asked to wait ARGV[8] ms): no failure; the endpoint is paused until then (a
  * later pause wins), and a throttled half-open probe ends its probe, so that one can follow the pause.
- * Returns {'opened', Unix ms until which it is open} | {'closed', 0} | {'none', 0}.
+ * Returns {'opened' | 'closed' | 'none', Unix ms until which it is open (or 0), limit, in flight before this
+ * lease was freed, baseline ms, '' | 'overload' | 'latency' (what cut the limit)}; limit and baseline as strings.
  */
 const FINISH = `
+local inFlight = redis.call('ZCARD', KEYS[2])
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
+local ttl = tonumber(ARGV[6])
+
+local l = redis.call('HMGET', KEYS[1], 'limit', 'baseline', 'rtt', 'cutAt', 'slowStart')
+local ceiling = tonumber(ARGV[12])
+local limit = math.min(tonumber(ARGV[11]), ceiling)
+if l[1] then limit = tonumber(l[1]) end
+local baseline = tonumber(l[2] or '0')
+local rtt = tonumber(l[3] or '0')
+local cutAt = tonumber(l[4] or '0')
+local slowStart = l[5] ~= '0'
+local cut = ''
+if ARGV[9] ~= 'none' then
+  local minLimit, backoff, cutWindow = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+  local tolerance, slack, rttWeight = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
+  local drift, precision = tonumber(ARGV[19]), tonumber(ARGV[20])
+  local function round(x) return math.floor(x * precision + 0.5) / precision end
+  local t = redis.call('TIME')
+  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local function tryCut(reason)
+    if nowMs - cutAt >= math.max(cutWindow, 2 * rtt) then
+      limit = round(math.max(minLimit, limit * backoff))
+      cutAt = nowMs
+      slowStart = false
+      cut = reason
+    end
+  end
+  if ARGV[9] == 'overload' then
+    tryCut('overload')
+  else
+    local d = math.max(0, tonumber(ARGV[10]))
+    if baseline == 0 or d < baseline then baseline = round(d) else baseline = round(baseline + ((d - baseline) * drift) / limit) end
+    if rtt == 0 then rtt = round(d) else rtt = round(rtt + (d - rtt) * rttWeight) end
+    if rtt > baseline * tolerance + slack then
+      tryCut('latency')
+    elseif inFlight * 2 >= limit then
+      local step = 1
+      if not slowStart then step = 1 / limit end
+      limit = round(math.min(ceiling, limit + step))
+    end
+  end
+  local ss = '0'
+  if slowStart then ss = '1' end
+  redis.call('HSET', KEYS[1], 'limit', tostring(limit), 'baseline', tostring(baseline), 'rtt', tostring(rtt), 'cutAt', cutAt, 'slowStart', ss)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+local function reply(change, untilMs) return {change, untilMs, tostring(limit), inFlight, tostring(baseline), cut} end
+
 local c = redis.call('HMGET', KEYS[1], 'gen', 'failures', 'openUntil', 'trips')
 local gen = tonumber(c[1] or '0')
 if ARGV[2] == 'throttled' then
@@ -78,25 +141,24 @@ if ARGV[2] == 'throttled' then
     redis.call('SET', KEYS[3], untilMs, 'PX', pauseMs)
   end
   if tonumber(ARGV[7]) == gen and tonumber(c[3] or '0') > 0 then redis.call('HSET', KEYS[1], 'probeUntil', 0) end
-  return {'none', 0}
+  return reply('none', 0)
 end
-if tonumber(ARGV[7]) ~= gen then return {'none', 0} end
+if tonumber(ARGV[7]) ~= gen then return reply('none', 0) end
 local failures = tonumber(c[2] or '0')
 local openUntil = tonumber(c[3] or '0')
-local ttl = tonumber(ARGV[6])
 if ARGV[2] == 'delivered' then
-  if failures == 0 and openUntil == 0 then return {'none', 0} end
+  if failures == 0 and openUntil == 0 then return reply('none', 0) end
   redis.call('HSET', KEYS[1], 'gen', gen + 1, 'failures', 0, 'trips', 0, 'openUntil', 0, 'probeUntil', 0)
   redis.call('PEXPIRE', KEYS[1], ttl)
-  if openUntil > 0 then return {'closed', 0} end
-  return {'none', 0}
+  if openUntil > 0 then return reply('closed', 0) end
+  return reply('none', 0)
 end
 if openUntil == 0 then
   failures = failures + 1
   if failures < tonumber(ARGV[3]) then
     redis.call('HSET', KEYS[1], 'failures', failures)
     redis.call('PEXPIRE', KEYS[1], ttl)
-    return {'none', 0}
+    return reply('none', 0)
   end
 end
 local trips = tonumber(c[4] or '0') + 1
@@ -105,7 +167,7 @@ local now = redis.call('TIME')
 local untilMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + cooldown
 redis.call('HSET', KEYS[1], 'gen', gen + 1, 'failures', 0, 'trips', trips, 'openUntil', untilMs, 'probeUntil', 0)
 redis.call('PEXPIRE', KEYS[1], ttl)
-return {'opened', untilMs}
+return reply('opened', untilMs)
 `;
 
 type StateRedis = Redis & {
@@ -113,10 +175,13 @@ type StateRedis = Redis & {
     circuitKey: string,
     inflightKey: string,
     pauseKey: string,
-    cap: number,
+    ceiling: number,
     leaseMs: number,
     leaseId: string,
     ignoreCircuit: '0' | '1',
+    initial: number,
+    stuckAfterMs: number,
+    stuckFactor: number,
   ): Promise<[string, number, number?, number?]>;
   noveeFinish(
     circuitKey: string,
@@ -130,12 +195,21 @@ type StateRedis = Redis & {
     ttlMs: number,
     generation: number,
     pauseMs: number,
-  ): Promise<[string, number]>;
+    signal: LimitSignal,
+    durationMs: number,
+    initial: number,
+    ceiling: number,
+    ...rule: number[]
+  ): Promise<[string, number, string, number, string, '' | 'overload' | 'latency']>;
 };
 
 export interface EndpointStateOptions {
-  /** Deliveries in flight to one endpoint across all workers. */
+  /** The ceiling of an endpoint's adaptive limit: deliveries in flight to it across all workers. */
   maxInFlight: number;
+  /** Where an endpoint's limit starts (and the most a hanging endpoint admits); at most maxInFlight. */
+  initialInFlight: number;
+  /** An endpoint counts as hanging once its oldest delivery has run this long (or 8x its baseline, if longer). */
+  stuckAfterMs: number;
   /** Longer than a delivery can take (timeout + margin). */
   leaseMs: number;
   /** Consecutive failed deliveries that open the circuit. */
@@ -143,6 +217,23 @@ export interface EndpointStateOptions {
   /** First cooldown; doubles on each trip that follows without a success in between. */
   cooldownMs: number;
   maxCooldownMs: number;
+  /** Called after each finish that fed the limit, with its new state (metrics). */
+  onLimit?: (limit: LimitObservation) => void;
+}
+
+/** An endpoint's limit after a finished delivery, for metrics. */
+export interface LimitObservation {
+  limit: number;
+  /** In flight when the delivery ended, itself included. */
+  inFlight: number;
+  baselineMs: number;
+  cut: LimitCut;
+}
+
+/** What a finished delivery tells the limit: its signal (see limitSignal) and how long the exchange took. */
+export interface LimitFeedback {
+  signal: LimitSignal;
+  durationMs: number;
 }
 
 export type AdmitResult =
@@ -159,14 +250,20 @@ export type AdmitResult =
   | { status: 'paused'; /** The receiver asked us not to send before this (Unix ms). */ pausedUntil: number }
   | { status: 'open'; openUntil: number }
   | { status: 'probing'; /** When the probe in flight will have ended at the latest. */ probeUntil: number }
-  | { status: 'busy'; /** How long the endpoint's oldest in-flight delivery has been running. */ oldestAgeMs: number };
+  | {
+      status: 'busy';
+      /** How long the endpoint's oldest in-flight delivery has been running. */
+      oldestAgeMs: number;
+      /** That is much longer than the endpoint usually takes: it is hanging, and no slot frees soon. */
+      stuck: boolean;
+    };
 
 /** What a finished delivery did to the circuit. */
 export type CircuitChange = { change: 'opened'; openUntil: number } | { change: 'closed' } | null;
 
 /**
- * Per-endpoint isolation state shared by every worker process, in Redis: the in-flight cap (leases) and the
- * circuit breaker. Each side of a delivery is one script, so isolation costs at most two round trips.
+ * Per-endpoint isolation state shared by every worker process, in Redis: the adaptive in-flight limit (leases),
+ * and the circuit breaker. Each side of a delivery is one script, so isolation costs at most two round trips.
  */
 export class EndpointState {
   private readonly redis: StateRedis;
@@ -181,7 +278,7 @@ export class EndpointState {
     this.redis = redis as StateRedis;
   }
 
-  /** `ignoreCircuit`: admit past an open circuit (still within the in-flight cap); the outcome is not counted. */
+  /** `ignoreCircuit`: admit past an open circuit (still within the in-flight limit); the outcome is not counted. */
   async admit(endpoint: string, { ignoreCircuit = false } = {}): Promise<AdmitResult> {
     const leaseId = randomUUID();
     const [status, value, generation, probe] = await this.redis.noveeAdmit(
@@ -192,23 +289,34 @@ export class EndpointState {
       this.options.leaseMs,
       leaseId,
       ignoreCircuit ? '1' : '0',
+      Math.min(this.options.initialInFlight, this.options.maxInFlight),
+      this.options.stuckAfterMs,
+      STUCK_FACTOR,
     );
     if (status === 'paused') return { status, pausedUntil: value };
     if (status === 'open') return { status, openUntil: value };
     if (status === 'probing') return { status, probeUntil: value };
-    if (status === 'busy') return { status, oldestAgeMs: value };
+    if (status === 'busy') return { status, oldestAgeMs: value, stuck: generation === 1 };
     return { status: 'admitted', leaseId, circuitDirty: value === 1, generation: generation ?? 0, probe: probe === 1 };
   }
 
   /**
-   * Free `leaseId` (null: it was handed to another job) and record the outcome of a delivery admitted in
-   * `generation`. `pauseMs` (a failure only): the receiver asked us to wait this long (429/503 with
-   * Retry-After), so the endpoint is paused for it and the failure is not counted by the breaker.
-   * Returns what this outcome did to the circuit.
+   * Free `leaseId` (null: it was handed to another job), feed `feedback` to the endpoint's limit (none: the limit
+   * is left alone) and record the outcome of a delivery admitted in `generation`. `pauseMs` (a failure only): the
+   * receiver asked us to wait this long (429/503 with Retry-After), so the endpoint is paused for it and the
+   * failure is not counted by the breaker. Returns what this outcome did to the circuit.
    */
-  async finish(endpoint: string, leaseId: string | null, delivered: boolean, generation: number, pauseMs?: number): Promise<CircuitChange> {
+  async finish(
+    endpoint: string,
+    leaseId: string | null,
+    delivered: boolean,
+    generation: number,
+    pauseMs?: number,
+    feedback: LimitFeedback = { signal: 'none', durationMs: 0 },
+  ): Promise<CircuitChange> {
     const { failureThreshold, cooldownMs, maxCooldownMs } = this.options;
-    const [change, openUntil] = await this.redis.noveeFinish(
+    const r = LIMIT_RULE;
+    const [change, openUntil, limit, inFlight, baseline, cut] = await this.redis.noveeFinish(
       this.circuitKey(endpoint),
       this.inflightKey(endpoint),
       this.pauseKey(endpoint),
@@ -218,13 +326,41 @@ export class EndpointState {
       cooldownMs,
       maxCooldownMs,
       // The state outlives the longest cooldown, so an idle endpoint's breaker does not forget a trip too soon.
+      // (An endpoint idle that long starts again from the initial limit.)
       Math.max(maxCooldownMs * 4, 600_000),
       generation,
       Math.max(0, Math.round(pauseMs ?? 0)),
+      feedback.signal,
+      Math.max(0, Math.round(feedback.durationMs)),
+      this.options.initialInFlight,
+      this.options.maxInFlight,
+      ...[r.min, r.backoff, r.cutWindowMs, r.tolerance, r.slackMs, r.rttWeight, r.baselineDrift, r.precision],
     );
+    if (feedback.signal !== 'none') {
+      this.options.onLimit?.({ limit: Number(limit), inFlight, baselineMs: Number(baseline), cut: cut || null });
+    }
     if (change === 'opened') return { change, openUntil };
     if (change === 'closed') return { change };
     return null;
+  }
+
+  /** An endpoint's adaptive limit as Redis holds it (null: no delivery fed it yet, or it was idle long enough to forget). */
+  async limitOf(endpoint: string): Promise<(LimitState & { inFlight: number }) | null> {
+    const [[, fields], [, inFlight]] = (await this.redis
+      .multi()
+      .hmget(this.circuitKey(endpoint), 'limit', 'baseline', 'rtt', 'cutAt', 'slowStart')
+      .zcard(this.inflightKey(endpoint))
+      .exec()) as [[null, (string | null)[]], [null, number]];
+    const [limit, baseline, rtt, cutAt, slowStart] = fields;
+    if (limit == null) return null;
+    return {
+      limit: Number(limit),
+      baselineMs: Number(baseline),
+      rttMs: Number(rtt),
+      cutAt: Number(cutAt),
+      slowStart: slowStart !== '0',
+      inFlight,
+    };
   }
 
   /** Free a slot held by a delivery that will never finish (its worker died). */

@@ -1,7 +1,10 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { DeliveryRecord, WebhookType } from '@novee/shared';
+import type { LimitObservation } from '../isolation/endpoint-state';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
+const SLOTS = [1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1000];
+const BASELINE_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** What the worker tells Prometheus about deliveries. */
 export class DeliveryMetrics {
@@ -11,6 +14,10 @@ export class DeliveryMetrics {
   private readonly deferrals: Counter<'reason'>;
   private readonly latency: Histogram<'type'>;
   private readonly receiverTime: Histogram<'outcome'>;
+  private readonly endpointLimit: Histogram;
+  private readonly endpointInFlight: Histogram;
+  private readonly endpointBaseline: Histogram;
+  private readonly limitCuts: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -47,6 +54,39 @@ export class DeliveryMetrics {
       buckets: SECONDS,
       registers,
     });
+    // Per finished delivery rather than per endpoint (no label per endpoint: there may be many thousands).
+    this.endpointLimit = new Histogram({
+      name: 'novee_endpoint_concurrency_limit',
+      help: "The delivering endpoint's adaptive in-flight limit, observed as each delivery ends",
+      buckets: SLOTS,
+      registers,
+    });
+    this.endpointInFlight = new Histogram({
+      name: 'novee_endpoint_in_flight',
+      help: "The delivering endpoint's deliveries in flight (all workers), observed as each delivery ends",
+      buckets: SLOTS,
+      registers,
+    });
+    this.endpointBaseline = new Histogram({
+      name: 'novee_endpoint_baseline_seconds',
+      help: "The delivering endpoint's baseline latency (decaying minimum), observed as each delivery ends",
+      buckets: BASELINE_SECONDS,
+      registers,
+    });
+    this.limitCuts = new Counter({
+      name: 'novee_endpoint_limit_cuts_total',
+      help: "Cuts of an endpoint's in-flight limit: overload (timeout, 5xx, 429, connection error) or latency (rose above baseline)",
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  /** An endpoint's adaptive limit after a delivery ended. */
+  observeLimit({ limit, inFlight, baselineMs, cut }: LimitObservation): void {
+    this.endpointLimit.observe(limit);
+    this.endpointInFlight.observe(inFlight);
+    this.endpointBaseline.observe(baselineMs / 1000);
+    if (cut) this.limitCuts.inc({ reason: cut });
   }
 
   /** One recorded attempt (see DeliveryLog) of an event enqueued at `enqueuedAt` (Unix ms). */

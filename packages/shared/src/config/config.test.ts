@@ -16,6 +16,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('adaptive endpoint limit: starts at ENDPOINT_INITIAL_IN_FLIGHT under the ceiling ENDPOINT_MAX_IN_FLIGHT, never above it', () => {
+    expect(loadConfig({})).toMatchObject({ endpointInitialInFlight: 4, endpointMaxInFlight: 100 });
+    expect(loadConfig({ ENDPOINT_INITIAL_IN_FLIGHT: '8', ENDPOINT_MAX_IN_FLIGHT: '50' })).toMatchObject({
+      endpointInitialInFlight: 8,
+      endpointMaxInFlight: 50,
+    });
+    expect(loadConfig({ ENDPOINT_MAX_IN_FLIGHT: '2' })).toMatchObject({ endpointInitialInFlight: 2, endpointMaxInFlight: 2 });
+    expect(() => loadConfig({ ENDPOINT_INITIAL_IN_FLIGHT: '0' })).toThrow(/ENDPOINT_INITIAL_IN_FLIGHT/);
+  });
+
   it('reads and converts the environment', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://cache:6380',

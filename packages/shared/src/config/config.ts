@@ -25,7 +25,8 @@ const envSchema = {
     SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 300_000, default: 30_000 },
     LOG_LEVEL: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     RETRY_SCHEDULE: { type: 'string', default: DEFAULT_RETRY_SCHEDULE },
-    ENDPOINT_MAX_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+    ENDPOINT_MAX_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    ENDPOINT_INITIAL_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
     PROJECT_BURST_PER_SECOND: { type: 'integer', minimum: 1, maximum: 100_000, default: DEFAULT_PROJECT_BURST_PER_SECOND },
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
     CIRCUIT_COOLDOWN_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2_000 },
@@ -81,6 +82,7 @@ interface EnvValues {
   LOG_LEVEL: Config['logLevel'];
   RETRY_SCHEDULE: string;
   ENDPOINT_MAX_IN_FLIGHT: number;
+  ENDPOINT_INITIAL_IN_FLIGHT: number;
   PROJECT_BURST_PER_SECOND: number;
   CIRCUIT_FAILURE_THRESHOLD: number;
   CIRCUIT_COOLDOWN_MS: number;
@@ -132,8 +134,10 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Delays (ms) before each retry of a failed delivery; attempts = length + 1. */
   retrySchedule: number[];
-  /** Deliveries in flight to one endpoint across all workers. */
+  /** The ceiling of an endpoint's adaptive in-flight limit (deliveries in flight to it across all workers). */
   endpointMaxInFlight: number;
+  /** Where an endpoint's limit starts, and the most a hanging endpoint admits (at most endpointMaxInFlight). */
+  endpointInitialInFlight: number;
   /** A project's events beyond this many per second are queued behind other projects' (the bulk lane). */
   projectBurstPerSecond: number;
   circuitFailureThreshold: number;
@@ -235,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     retrySchedule,
     endpointMaxInFlight: v.ENDPOINT_MAX_IN_FLIGHT,
+    endpointInitialInFlight: Math.min(v.ENDPOINT_INITIAL_IN_FLIGHT, v.ENDPOINT_MAX_IN_FLIGHT),
     projectBurstPerSecond: v.PROJECT_BURST_PER_SECOND,
     circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
     circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
