@@ -156,7 +156,7 @@ async function prepare(
   // The lane: only a new event counts against its project's per-second share (a key's repeat is the same event).
   const fresh = indicesWhere(claims, (claim) => !(claim instanceof Error) && claim.state === 'new');
   const overShare = await ctx.bursts.overShareMany(
-    fresh.map((index) => batch[index]!.event.projectId),
+    fresh.map((index) => batch[index]!.event),
     enqueuedAt,
   );
   const lanes = new Map(fresh.map((index, i) => [index, overShare[i]!]));

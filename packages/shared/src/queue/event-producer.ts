@@ -150,7 +150,7 @@ export class EventProducer {
       // A key's repeat counts against no share: it is the same event, most likely already queued.
       const [, overShare] = await Promise.all([
         this.quota.reserve(checked.projectId, claim.eventId, checked.webhookType),
-        claim.state === 'new' ? this.bursts.overShare(checked.projectId, enqueuedAt) : false,
+        claim.state === 'new' ? this.bursts.overShare(checked.projectId, checked.webhookType, enqueuedAt) : false,
       ]);
       return { ...claim, lane: overShare ? 'bulk' : 'normal' } as const;
     });
