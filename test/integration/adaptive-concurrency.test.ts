@@ -133,8 +133,9 @@ it("a fast receiver that then hangs holds at most its limit's worth of a worker'
   // With a backlog, an endpoint has its limit's worth in flight at any moment: those hang together. No more are
   // admitted (no slot frees, and once its oldest has run 250 ms it admits no more than its initial limit), and
   // never more than the worker's bound for one endpoint (80 of 100 slots); its backlog waits in the delayed set.
+  // (These are falls: urgent events may take 2 slots beyond both bounds, see EndpointGuard's urgentHeadroom.)
   const hung = h.receiver.maxOpen.get(hangs.path)!;
-  expect(hung).toBeLessThanOrEqual(Math.min(80, Math.ceil(grown)));
+  expect(hung).toBeLessThanOrEqual(Math.min(80, Math.ceil(grown)) + 2);
   expect(h.receiver.receivedOn(hangs.path).length - before).toBeLessThan(250);
   // The timeouts cut its limit.
   await eventually(async () => (await limitOf(hangs.path)) <= grown / 2, 15_000);

@@ -19,8 +19,10 @@ export type Admission =
 /** One slot of one endpoint's in-flight limit. */
 export type EndpointSlot = { endpoint: string; leaseId: string };
 type Refusal = Extract<Admission, { admitted: false }>;
+/** How a job asks EndpointState for a slot. */
+type AdmitHow = { ignoreCircuit: boolean; urgent: boolean; headroom: number };
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
-type Waiter = (handedOver: Lease | null) => void;
+type Waiter = ((handedOver: Lease | null) => void) & { urgent?: boolean };
 /**
  * The jobs of this process waiting for one endpoint's slot, the wake-up calls of those listening now, and the
  * room's poll: every 25 ms it wakes the longest-waiting job to look at Redis (slots freed by other processes, or
@@ -48,6 +50,12 @@ export interface EndpointGuardOptions {
    * (EndpointState's stuckAfterMs: 250 ms at least.)
    */
   handoverMaxAgeMs: number;
+  /**
+   * An urgent event (FALL_DETECTION, TEST) may take this many slots beyond the endpoint's limit (and beyond
+   * maxHeld), and waits ahead of the others in a waiting room: a fall is never queued behind a backlog of vitals
+   * to the same endpoint. (A hanging endpoint still gets no more than its initial limit.)
+   */
+  urgentHeadroom: number;
 }
 
 const DEFAULTS: EndpointGuardOptions = {
@@ -56,6 +64,7 @@ const DEFAULTS: EndpointGuardOptions = {
   maxWaitMs: 250,
   deliveryTimeoutMs: 5_000,
   handoverMaxAgeMs: 100,
+  urgentHeadroom: 2,
 };
 
 /**
@@ -84,16 +93,16 @@ export class EndpointGuard {
    * `deferrals`: how often this job was already turned away. Each time it waits twice as long (up to 32x),
    * so the jobs queued for a stuck endpoint poll it rarely instead of churning through the workers.
    * `ignoreCircuit`: for an event whose retry window is over, so that its attempt is made even while the
-   * circuit is open (the in-flight limit still holds).
+   * circuit is open (the in-flight limit still holds). `urgent`: see urgentHeadroom.
    */
-  async admit(url: string, deferrals = 0, { ignoreCircuit = false } = {}): Promise<Admission> {
+  async admit(url: string, deferrals = 0, { ignoreCircuit = false, urgent = false } = {}): Promise<Admission> {
     const endpoint = endpointKey(url);
     const held = this.held.get(endpoint) ?? 0;
-    if (held >= this.options.maxHeld) return this.busy(deferrals);
+    if (held >= this.options.maxHeld + (urgent ? this.options.urgentHeadroom : 0)) return this.busy(deferrals, undefined, urgent);
     this.held.set(endpoint, held + 1);
     let lease: Lease | Refusal;
     try {
-      lease = await this.take(endpoint, deferrals, ignoreCircuit);
+      lease = await this.take(endpoint, deferrals, { ignoreCircuit, urgent, headroom: urgent ? this.options.urgentHeadroom : 0 });
     } catch (error) {
       this.unhold(endpoint);
       throw error;
@@ -118,16 +127,21 @@ export class EndpointGuard {
     else this.held.delete(endpoint);
   }
 
+  /** The worker takes fewer (or more) jobs at once now (see capacity/): one endpoint may hold this many of them. */
+  setMaxHeld(maxHeld: number): void {
+    this.options.maxHeld = maxHeld;
+  }
+
   /** Free the slot of a delivery whose worker died, at once instead of when its lease lapses. */
   release(slot: EndpointSlot): Promise<void> {
     return this.state.release(slot.endpoint, slot.leaseId);
   }
 
-  private async take(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
-    const result = await this.state.admit(endpoint, { ignoreCircuit });
+  private async take(endpoint: string, deferrals: number, how: AdmitHow): Promise<Lease | Refusal> {
+    const result = await this.state.admit(endpoint, how);
     if (result.status !== 'busy') return leaseOrRefusal(result);
-    if (result.stuck) return this.busy(deferrals, result.oldestAgeMs);
-    return this.waitForSlot(endpoint, deferrals, ignoreCircuit);
+    if (result.stuck) return this.busy(deferrals, result.oldestAgeMs, how.urgent);
+    return this.waitForSlot(endpoint, deferrals, how);
   }
 
   private async finish(
@@ -154,8 +168,11 @@ export class EndpointGuard {
    * Delay a job for a busy endpoint. A stuck one (its oldest delivery running for `stuckForMs`) frees no slot
    * before that delivery times out, so its jobs are not brought back to be turned away again before then.
    */
-  private busy(deferrals: number, stuckForMs?: number): Refusal {
-    const backoff = this.options.busyRetryMs * 2 ** Math.min(deferrals, 5);
+  private busy(deferrals: number, stuckForMs?: number, urgent = false): Refusal {
+    // An urgent event turned away by a busy (not a stuck) endpoint comes back within tens of milliseconds: the
+    // endpoint answers, its slots turn over fast, and a fall must not sit a second in the delayed set.
+    const base = urgent && stuckForMs === undefined ? Math.min(this.options.busyRetryMs, 50) : this.options.busyRetryMs;
+    const backoff = Math.min(base * 2 ** Math.min(deferrals, 5), this.options.busyRetryMs * 32);
     const untilTimeout = stuckForMs === undefined ? 0 : Math.max(0, this.options.deliveryTimeoutMs - stuckForMs);
     return { admitted: false, retryAt: Date.now() + untilTimeout + backoff / 2 + jitter(backoff), reason: 'endpoint busy' };
   }
@@ -166,7 +183,7 @@ export class EndpointGuard {
    * processes' finishes. A job that finds a slot in Redis wakes the next one, which may find another.
    * Bounded in count (maxHeld) and time, so an endpoint that turns slow holds few of this worker's slots, briefly.
    */
-  private async waitForSlot(endpoint: string, deferrals: number, ignoreCircuit: boolean): Promise<Lease | Refusal> {
+  private async waitForSlot(endpoint: string, deferrals: number, how: AdmitHow): Promise<Lease | Refusal> {
     let room = this.rooms.get(endpoint);
     if (!room) {
       const listeners: Waiter[] = [];
@@ -177,15 +194,15 @@ export class EndpointGuard {
     try {
       const deadline = Date.now() + this.options.maxWaitMs;
       for (;;) {
-        const handedOver = await nextFinish(room, deadline);
+        const handedOver = await nextFinish(room, deadline, how.urgent);
         if (handedOver) return handedOver;
-        if (Date.now() >= deadline) return this.busy(deferrals);
-        const retry = await this.state.admit(endpoint, { ignoreCircuit });
+        if (Date.now() >= deadline) return this.busy(deferrals, undefined, how.urgent);
+        const retry = await this.state.admit(endpoint, how);
         if (retry.status !== 'busy') {
           room.listeners.shift()?.(null); // there may be more room (or the same refusal): the next one looks too
           return leaseOrRefusal(retry);
         }
-        if (retry.stuck) return this.busy(deferrals, retry.oldestAgeMs);
+        if (retry.stuck) return this.busy(deferrals, retry.oldestAgeMs, how.urgent);
       }
     } finally {
       if (--room.count === 0) {
@@ -196,13 +213,19 @@ export class EndpointGuard {
   }
 }
 
-/** The slot of the room's next local finish (null: woken to look at Redis, or the deadline passed). */
-function nextFinish(room: WaitingRoom, deadline: number): Promise<Lease | null> {
+/**
+ * The slot of the room's next local finish (null: woken to look at Redis, or the deadline passed). An urgent
+ * waiter queues ahead of every other one but the urgent ones before it.
+ */
+function nextFinish(room: WaitingRoom, deadline: number, urgent: boolean): Promise<Lease | null> {
   return new Promise((resolve) => {
-    const listener: Waiter = (lease) => {
-      clearTimeout(timer);
-      resolve(lease);
-    };
+    const listener: Waiter = Object.assign(
+      (lease: Lease | null) => {
+        clearTimeout(timer);
+        resolve(lease);
+      },
+      { urgent },
+    );
     const timer = setTimeout(
       () => {
         const at = room.listeners.indexOf(listener);
@@ -211,7 +234,12 @@ function nextFinish(room: WaitingRoom, deadline: number): Promise<Lease | null> 
       },
       Math.max(0, deadline - Date.now()),
     );
-    room.listeners.push(listener); // a finish or the room's poll wakes (and removes) the oldest
+    // A finish or the room's poll wakes (and removes) the first.
+    if (!urgent) room.listeners.push(listener);
+    else {
+      const firstNotUrgent = room.listeners.findIndex((other) => !other.urgent);
+      room.listeners.splice(firstNotUrgent < 0 ? room.listeners.length : firstNotUrgent, 0, listener);
+    }
   });
 }
 

@@ -23,7 +23,8 @@ import { LIMIT_RULE, STUCK_FACTOR, type LimitCut, type LimitSignal, type LimitSt
  * initial limit. Leases are members of a sorted set scored by expiry (Redis time), so a worker that dies
  * mid-delivery frees its slot when its lease lapses instead of leaking it. ARGV[4] = '1' lets the attempt past the
  * breaker (an event whose retry window is over still gets its last attempt; nor does a pause hold it): it takes a
- * lease but, with generation -1, its outcome is not counted by the breaker.
+ * lease but, with generation -1, its outcome is not counted by the breaker. ARGV[8]: how many leases beyond the
+ * limit this attempt may take (an urgent event's headroom: a fall is not queued behind vitals; never while hanging).
  * Returns {'paused', pausedUntil} | {'open', openUntil} | {'probing', probeUntil}
  *       | {'busy', age of the oldest lease in ms, 1 if the endpoint counts as hanging}
  *       | {'ok', 1 if the breaker has state a success must clear, generation, 1 if this is the probe}.
@@ -57,7 +58,7 @@ if held >= math.min(cap, initial) then
   local age = nowMs - (tonumber(oldest[2]) - leaseMs)
   local stuck = 0
   if age >= math.max(tonumber(ARGV[6]), tonumber(ARGV[7]) * tonumber(c[6] or '0')) then stuck = 1 end
-  if held >= cap or stuck == 1 then return {'busy', age, stuck} end
+  if held >= cap + tonumber(ARGV[8]) or stuck == 1 then return {'busy', age, stuck} end
 end
 redis.call('ZADD', KEYS[2], nowMs + leaseMs, ARGV[3])
 redis.call('PEXPIRE', KEYS[2], leaseMs)
@@ -182,6 +183,7 @@ type StateRedis = Redis & {
     initial: number,
     stuckAfterMs: number,
     stuckFactor: number,
+    headroom: number,
   ): Promise<[string, number, number?, number?]>;
   noveeFinish(
     circuitKey: string,
@@ -217,7 +219,7 @@ export interface EndpointStateOptions {
   /** First cooldown; doubles on each trip that follows without a success in between. */
   cooldownMs: number;
   maxCooldownMs: number;
-  /** Called after each finish that fed the limit, with its new state (metrics). */
+  /** Called after each finish with the limit's state (whether or not the answer moved it), for metrics. */
   onLimit?: (limit: LimitObservation) => void;
 }
 
@@ -279,7 +281,8 @@ export class EndpointState {
   }
 
   /** `ignoreCircuit`: admit past an open circuit (still within the in-flight limit); the outcome is not counted. */
-  async admit(endpoint: string, { ignoreCircuit = false } = {}): Promise<AdmitResult> {
+  /** `headroom`: leases this attempt may take beyond the endpoint's limit (urgent events; see EndpointGuard). */
+  async admit(endpoint: string, { ignoreCircuit = false, headroom = 0 } = {}): Promise<AdmitResult> {
     const leaseId = randomUUID();
     const [status, value, generation, probe] = await this.redis.noveeAdmit(
       this.circuitKey(endpoint),
@@ -292,6 +295,7 @@ export class EndpointState {
       Math.min(this.options.initialInFlight, this.options.maxInFlight),
       this.options.stuckAfterMs,
       STUCK_FACTOR,
+      headroom,
     );
     if (status === 'paused') return { status, pausedUntil: value };
     if (status === 'open') return { status, openUntil: value };
@@ -336,9 +340,7 @@ export class EndpointState {
       this.options.maxInFlight,
       ...[r.min, r.backoff, r.cutWindowMs, r.tolerance, r.slackMs, r.rttWeight, r.baselineDrift, r.precision],
     );
-    if (feedback.signal !== 'none') {
-      this.options.onLimit?.({ limit: Number(limit), inFlight, baselineMs: Number(baseline), cut: cut || null });
-    }
+    this.options.onLimit?.({ limit: Number(limit), inFlight, baselineMs: Number(baseline), cut: cut || null });
     if (change === 'opened') return { change, openUntil };
     if (change === 'closed') return { change };
     return null;
