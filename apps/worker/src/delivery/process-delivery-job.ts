@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   GONE_REASON,
+  PRIORITY_BY_TYPE,
   bulkPriority,
   signingSecrets,
   validateEventData,
@@ -9,9 +10,8 @@ import {
   type Logger,
 } from '@novee/shared';
 import type { EndpointHealth } from '../health/endpoint-health';
-import { limitSignal } from '../isolation/concurrency-limit';
+import { limitSignal, type LimitSignal } from '../isolation/concurrency-limit';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
-import type { CircuitChange } from '../isolation/endpoint-state';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { RegistrationUnavailableError, type RegistrationCache } from '../registrations/registration-cache';
 import type { DeliveryLog } from '../records/delivery-log';
@@ -48,6 +48,11 @@ export interface DeliveryDeps {
   retryWindowMs: number;
   /** A receiver's Retry-After pauses its endpoint at most this long (RETRY_AFTER_MAX_MS). */
   retryAfterMaxMs: number;
+  /**
+   * The worker's own event loop is saturated (capacity/cpu-governor.ts): a response time measured now includes
+   * the worker's queueing, so a 2xx then does not feed the endpoint's latency gradient (overloads still do).
+   */
+  workerSaturated: () => boolean;
 }
 
 /** How long a job waits for MongoDB before it looks again: doubling per wait, up to 30 s. */
@@ -130,7 +135,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const secrets = signingSecrets(decision.registration);
     const request = buildDeliveryRequest({ url, secrets, eventId, webhookType, data });
     const pastWindow = Date.now() - job.data.enqueuedAt > deps.retryWindowMs;
-    const admission = await deps.guard.admit(url, waits, { ignoreCircuit: pastWindow });
+    // A fall (or a test) may go beyond the endpoint's limit by a little and waits ahead of vitals (see EndpointGuard).
+    const urgent = PRIORITY_BY_TYPE[webhookType] === PRIORITY_BY_TYPE.FALL_DETECTION;
+    const admission = await deps.guard.admit(url, waits, { ignoreCircuit: pastWindow, urgent });
     if (!admission.admitted) {
       // It comes back in the bulk lane, so a stuck receiver's backlog never returns ahead of other projects' events.
       deps.metrics.deferred(admission.reason);
@@ -142,57 +149,58 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       return waitUntil(retryAt, admission.reason);
     }
 
-    let result: SendResult | undefined;
-    let circuit: CircuitChange;
-    let pauseMs: number | undefined;
+    let result: SendResult;
     try {
       await deps.log.started(jobId, { ...base, urlHost }, admission.slot);
       result = await deps.sender.send(request);
-    } finally {
-      // A receiver asking us to wait (429/503 with Retry-After) pauses its endpoint and is not a circuit failure.
-      if (result && !result.ok && result.retryAfterMs !== undefined) pauseMs = Math.min(result.retryAfterMs, deps.retryAfterMaxMs);
-      // Frees the slot (send never throws; if it somehow did, the attempt counts as failed) and feeds the
-      // endpoint's adaptive limit: 2xx and its duration, or an overload (timeout, 5xx, 429...), or nothing.
-      const feedback = result ? { signal: limitSignal(result), durationMs: result.durationMs } : undefined;
-      circuit = await admission.finish(result?.ok === true, pauseMs, feedback);
+    } catch (error) {
+      // send never throws; if it (or the started mark) somehow did, the slot is freed and the attempt counts as failed.
+      await admission.finish(false);
+      throw error;
     }
+    // A receiver asking us to wait (429/503 with Retry-After) pauses its endpoint and is not a circuit failure.
+    const pauseMs = !result.ok && result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, deps.retryAfterMaxMs) : undefined;
+    // 410 Gone (Standard Webhooks): the receiver says stop; this event is not retried.
+    const gone = !result.ok && result.statusCode === 410;
+    // Three independent writes, sent together (one pipelined round trip, not three): free the slot and feed the
+    // breaker and the endpoint's adaptive limit (2xx and its duration, or an overload: timeout, 5xx, 429...);
+    // the endpoint's health; the attempt's record.
+    const [circuit] = await Promise.all([
+      admission.finish(result.ok, pauseMs, { signal: limitFeedback(result, deps.workerSaturated()), durationMs: result.durationMs }),
+      gone
+        ? deps.health.disable(projectId, GONE_REASON, urlHost)
+        : deps.health.observe(projectId, decision.registration, result.ok, urlHost),
+      record(
+        result.ok
+          ? { ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }
+          : {
+              ...base,
+              status: 'failed',
+              urlHost,
+              statusCode: result.statusCode,
+              error: result.error,
+              durationMs: result.durationMs,
+              final: final || gone,
+            },
+        true,
+      ),
+    ]);
     if (circuit?.change === 'opened') {
       deps.logger.warn('circuit opened for endpoint', { eventId, projectId, urlHost, until: new Date(circuit.openUntil).toISOString() });
     } else if (circuit?.change === 'closed') {
       deps.logger.info('circuit closed for endpoint: it answers again', { eventId, projectId, urlHost });
     }
-
     if (pauseMs !== undefined) {
       deps.logger.info('receiver asked to wait; endpoint paused', { eventId, projectId, urlHost, statusCode: result.statusCode, pauseMs });
     }
-
-    // The record and the endpoint's health are independent writes: made together, not one after the other.
-    if (result.ok) {
-      await Promise.all([
-        deps.health.observe(projectId, decision.registration, true, urlHost),
-        record({ ...base, status: 'delivered', urlHost, statusCode: result.statusCode, durationMs: result.durationMs }, true),
-      ]);
-      return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
-    }
-    // 410 Gone (Standard Webhooks): the receiver says stop; this event is not retried.
-    const gone = result.statusCode === 410;
-    const health = gone
-      ? deps.health.disable(projectId, GONE_REASON, urlHost)
-      : deps.health.observe(projectId, decision.registration, false, urlHost);
-    const recorded = record(
-      {
-        ...base,
-        status: 'failed',
-        urlHost,
-        statusCode: result.statusCode,
-        error: result.error,
-        durationMs: result.durationMs,
-        final: final || gone,
-      },
-      true,
-    );
-    await Promise.all([health, recorded]);
+    if (result.ok) return { outcome: 'delivered', statusCode: result.statusCode, durationMs: result.durationMs };
     if (gone) throw new UnrecoverableError(result.error);
     throw new DeliveryFailedError(result.error, pauseMs);
   };
+}
+
+/** What an answer tells the endpoint's adaptive limit; a 2xx timed while the worker itself was saturated, nothing. */
+function limitFeedback(result: SendResult, workerSaturated: boolean): LimitSignal {
+  const signal = limitSignal(result);
+  return signal === 'ok' && workerSaturated ? 'none' : signal;
 }
