@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventProducer } from '@novee/shared';
 import { fallEvent, post, receiverStats, vitalEvent, waitForCount, type ReceiverFilter } from './bench-client';
 import { atFixedRate, percentile, runPool } from './stats';
@@ -48,21 +49,30 @@ export async function apiToReceiverLatency(ctx: PhaseContext, projectId: string,
   return settledStats(ctx, { path: `/${projectId}`, type: FALL }, rate * seconds);
 }
 
-/** POST /events answer time (p50/p99, ms) at a steady rate, the events spread over `projects`. */
+/**
+ * POST /events answer time (p50/p99, ms) at a steady rate, the events spread over `projects`, and the bench
+ * process's own event-loop delay p99 meanwhile (ms beyond its 5 ms sampling): a late client inflates the
+ * answer times it measures.
+ */
 export async function apiAnswerTime(ctx: PhaseContext, projects: readonly string[], rate: number, seconds: number) {
   const latencies: number[] = [];
+  const clientLoop = monitorEventLoopDelay({ resolution: 5 });
+  clientLoop.enable();
   await atFixedRate(rate, seconds, async (i) => {
     const started = performance.now();
     await postEvent(ctx, fallEvent(projects[i % projects.length]!));
     latencies.push(performance.now() - started);
   });
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  clientLoop.disable();
+  const clientDelayP99 = Math.max(0, clientLoop.percentile(99) / 1e6 - 5);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), clientDelayP99 };
 }
 
 /**
  * A fall is never stuck behind vitals: `backlog` VITAL_THRESHOLD events are queued (half to `sameProject`, half
  * spread over `otherProjects`) and, while they drain, FALL_DETECTION events are posted through the API to
- * `sameProject` at `fallRate`. Returns the falls' API -> receiver latency and the vitals' drain rate.
+ * `sameProject` at `fallRate`. Returns the falls' API -> receiver latency (and the API's answer time alone) and the
+ * vitals' drain rate.
  */
 export async function fallDuringVitalBacklog(
   ctx: PhaseContext,
@@ -82,22 +92,31 @@ export async function fallDuringVitalBacklog(
   const vitals = { prefix: '/', type: 'VITAL_THRESHOLD' };
   let falls = 0;
   const sending: Promise<void>[] = [];
+  const answers: number[] = [];
+  const postFall = async () => {
+    const sent = performance.now();
+    await postEvent(ctx, fallEvent(sameProject));
+    answers.push(performance.now() - sent);
+  };
   // A fall every 1/fallRate s until the vital backlog is delivered (bounded by the phase limit).
   while ((await receiverStats(ctx.receiverUrl, vitals, ctx.agent)).count < backlog && Date.now() < started + ctx.limitMs) {
     const due = started + (falls * 1000) / fallRate;
     if (Date.now() >= due) {
       falls++;
-      sending.push(postEvent(ctx, fallEvent(sameProject)));
+      sending.push(postFall());
     } else await new Promise((resolve) => setTimeout(resolve, Math.min(10, due - Date.now())));
   }
   const drainedMs = Date.now() - started;
   await Promise.all(sending);
   const vitalCount = (await receiverStats(ctx.receiverUrl, vitals, ctx.agent)).count;
   const fall = await settledStats(ctx, { path: `/${sameProject}`, type: FALL }, falls);
-  return { ...fall, falls, vitalsPerSecond: (vitalCount * 1000) / drainedMs };
+  return { ...fall, falls, vitalsPerSecond: (vitalCount * 1000) / drainedMs, answerP99: percentile(answers, 99) };
 }
 
-/** Project B's latency (producer -> receiver) at 20/s while A's receiver hangs under a queued flood. */
+/**
+ * Project B's latency (producer -> receiver) at 20/s while A's receiver hangs under a queued flood (`flood` A
+ * events; 0: A idle, the baseline (e) is compared with).
+ */
 export async function isolation(ctx: PhaseContext, hangingProject: string, otherProject: string, flood: number, seconds: number) {
   await post(`${ctx.receiverUrl}/reset`, '', ctx.agent);
   await runPool(flood, 50, Date.now() + ctx.limitMs, async () => {

@@ -31,7 +31,7 @@ import { round, runPool } from './stats';
  *   c) deliveries/s (drain of a preloaded backlog: queue paused, filled, resumed) to one endpoint and spread
  *      over many, and enqueue->delivered p50/p99 at a steady rate, with 1 and 2 worker processes
  *   d) POST /events answer time p50/p99 at 200 and 1,000 requests/s, with the API's event-loop delay
- *   e) project B's p99 while project A's receiver hangs under a flood
+ *   e) project B's p99 while project A's receiver hangs under a flood, and with A idle
  *   f) POST /events -> receiver p50/p99 at 200 events/s with one worker, with both processes' event-loop delay
  *   g) FALL_DETECTION POST /events -> receiver p50/p99 while a 5,000-event VITAL_THRESHOLD backlog drains
  *   h) events/s accepted through POST /events/batch and EventProducer.enqueueMany (500 per batch)
@@ -192,6 +192,7 @@ async function main(): Promise<void> {
         record(`d) POST /events p99 at ${rate}/s${label}`, answer.p99, 'ms');
         record(`d) event-loop delay p99, API, ${rate}/s${label}`, api.loopP99, 'ms', `max ${round(api.loopMax)} ms`);
         record(`d) CPU per request, API, ${rate}/s${label}`, api.cpuMs / (rate * seconds), 'ms');
+        record(`d) event-loop delay p99, bench client, ${rate}/s${label}`, answer.clientDelayP99, 'ms', 'the load generator itself');
         await queueDrained(producer, Date.now() + 20_000);
       }
       await sleep(1_000); // let (d)'s deliveries finish before the next phase
@@ -200,11 +201,15 @@ async function main(): Promise<void> {
       const mixed = await fallDuringVitalBacklog(ctx, 'bench-e2e', manyProjects, VITAL_BACKLOG, FALL_RATE);
       record('g) FALL POST /events -> receiver p50, vitals draining', mixed.p50, 'ms', `${mixed.falls} falls at ${FALL_RATE}/s`);
       record('g) FALL POST /events -> receiver p99, vitals draining', mixed.p99, 'ms');
+      record('g) FALL POST /events answer p99, vitals draining', mixed.answerP99, 'ms', 'the API alone, from the same requests');
       record('g) VITAL backlog drain', mixed.vitalsPerSecond, 'deliveries/s', `${VITAL_BACKLOG} events, half to the falls' endpoint`);
 
-      console.log("e) project B while project A's receiver hangs under a flood");
+      console.log('e) project B with project A idle, then while A hangs under a flood');
+      const calm = await isolation(ctx, 'bench-a', 'bench-b', 0, STEADY_SECONDS);
+      record('e) project B p99, A idle', calm.p99, 'ms', `B at 20/s for ${STEADY_SECONDS} s`);
       const isolated = await isolation(ctx, 'bench-a', 'bench-b', 1_000, STEADY_SECONDS);
       record('e) project B p99 while A hangs', isolated.p99, 'ms', `1000 A events queued, B at 20/s for ${STEADY_SECONDS} s`);
+      record('e) B p99 while A hangs / A idle', isolated.p99 / calm.p99, 'x', 'goal: at most 1.5');
 
       console.log('h) batch ingestion');
       const batches = await batchIngestRates({

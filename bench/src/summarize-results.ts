@@ -18,6 +18,7 @@ const GOALS: Record<string, { atMost?: number; atLeast?: number }> = {
   'c) deliveries, 1 worker(s), 1 endpoint': { atLeast: 1_000 },
   'g) FALL POST /events -> receiver p99, vitals draining': { atMost: 50 },
   '(c) / (b3), 1 worker, 20 endpoints': { atLeast: 80 },
+  'e) B p99 while A hangs / A idle': { atMost: 1.5 },
 };
 
 const dir = join(__dirname, '..', 'results');
