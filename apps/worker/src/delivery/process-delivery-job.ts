@@ -50,7 +50,7 @@ export interface DeliveryDeps {
   retryAfterMaxMs: number;
   /**
    * The worker's own event loop is saturated (capacity/cpu-governor.ts): a response time measured now includes
-   * the worker's queueing, so a 2xx then does not feed the endpoint's latency gradient (overloads still do).
+   * the worker's queueing, so a 2xx then counts for the endpoint's limit to grow but is no latency sample.
    */
   workerSaturated: () => boolean;
 }
@@ -199,8 +199,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   };
 }
 
-/** What an answer tells the endpoint's adaptive limit; a 2xx timed while the worker itself was saturated, nothing. */
+/** What an answer tells the endpoint's adaptive limit; a 2xx timed while the worker itself was saturated, no latency. */
 function limitFeedback(result: SendResult, workerSaturated: boolean): LimitSignal {
   const signal = limitSignal(result);
-  return signal === 'ok' && workerSaturated ? 'none' : signal;
+  return signal === 'ok' && workerSaturated ? 'untimed' : signal;
 }

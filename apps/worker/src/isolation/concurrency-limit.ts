@@ -9,6 +9,8 @@
 export type LimitSignal =
   /** 2xx: a latency sample. */
   | 'ok'
+  /** 2xx timed while the worker itself was saturated: its duration says nothing of the receiver; growth only. */
+  | 'untimed'
   /** Timeout, connection error, 5xx, 429, 408: the receiver is overloaded or down. */
   | 'overload'
   /** Anything else (3xx, other 4xx, a blocked URL): nothing about load. */
@@ -92,13 +94,17 @@ export function nextLimit(state: LimitState, sample: LimitSample, rule: LimitRul
     return { state: next, cut: reason };
   };
   if (sample.signal === 'overload') return cut('overload');
+  const grow = () => {
+    if (sample.inFlight * 2 >= limit) limit = round(Math.min(rule.max, limit + (slowStart ? 1 : 1 / limit)));
+    return { state: { limit, baselineMs, rttMs, cutAt, slowStart }, cut: null };
+  };
+  if (sample.signal === 'untimed') return grow();
 
   const d = Math.max(0, sample.durationMs);
   baselineMs = round(baselineMs === 0 || d < baselineMs ? d : baselineMs + ((d - baselineMs) * r.baselineDrift) / limit);
   rttMs = round(rttMs === 0 ? d : rttMs + (d - rttMs) * r.rttWeight);
   if (rttMs > baselineMs * r.tolerance + r.slackMs) return cut('latency');
-  if (sample.inFlight * 2 >= limit) limit = round(Math.min(rule.max, limit + (slowStart ? 1 : 1 / limit)));
-  return { state: { limit, baselineMs, rttMs, cutAt, slowStart }, cut: null };
+  return grow();
 }
 
 /** The signal a delivery's result gives: a 2xx, an overload (no answer, 5xx, 429, 408), or nothing. */

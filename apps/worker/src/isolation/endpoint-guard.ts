@@ -80,6 +80,8 @@ export class EndpointGuard {
   private readonly rooms = new Map<string, WaitingRoom>();
   /** Per endpoint, this process's jobs in flight to it or waiting for it (the maxHeld bound). */
   private readonly held = new Map<string, number>();
+  /** When this process last heard from Redis that an endpoint hangs. */
+  private readonly stuckAt = new Map<string, number>();
   private readonly options: EndpointGuardOptions;
 
   constructor(
@@ -98,7 +100,12 @@ export class EndpointGuard {
   async admit(url: string, deferrals = 0, { ignoreCircuit = false, urgent = false } = {}): Promise<Admission> {
     const endpoint = endpointKey(url);
     const held = this.held.get(endpoint) ?? 0;
-    if (held >= this.options.maxHeld + (urgent ? this.options.urgentHeadroom : 0)) return this.busy(deferrals, undefined, urgent);
+    if (held >= this.options.maxHeld + (urgent ? this.options.urgentHeadroom : 0)) {
+      // This worker holds enough of the endpoint's jobs already. They turn over fast unless the endpoint hangs,
+      // so a fall comes back soon (its backlog is not made to wait seconds), but not to an endpoint seen hanging
+      // (its falls must not churn through the worker).
+      return urgent && !this.seenStuck(endpoint) ? this.soon(deferrals) : this.busy(deferrals);
+    }
     this.held.set(endpoint, held + 1);
     let lease: Lease | Refusal;
     try {
@@ -140,7 +147,10 @@ export class EndpointGuard {
   private async take(endpoint: string, deferrals: number, how: AdmitHow): Promise<Lease | Refusal> {
     const result = await this.state.admit(endpoint, how);
     if (result.status !== 'busy') return leaseOrRefusal(result);
-    if (result.stuck) return this.busy(deferrals, result.oldestAgeMs, how.urgent);
+    if (result.stuck) {
+      this.noteStuck(endpoint);
+      return this.busy(deferrals, result.oldestAgeMs);
+    }
     return this.waitForSlot(endpoint, deferrals, how);
   }
 
@@ -168,11 +178,26 @@ export class EndpointGuard {
    * Delay a job for a busy endpoint. A stuck one (its oldest delivery running for `stuckForMs`) frees no slot
    * before that delivery times out, so its jobs are not brought back to be turned away again before then.
    */
-  private busy(deferrals: number, stuckForMs?: number, urgent = false): Refusal {
-    // An urgent event turned away by a busy (not a stuck) endpoint comes back within tens of milliseconds: the
-    // endpoint answers, its slots turn over fast, and a fall must not sit a second in the delayed set.
-    const base = urgent && stuckForMs === undefined ? Math.min(this.options.busyRetryMs, 50) : this.options.busyRetryMs;
-    const backoff = Math.min(base * 2 ** Math.min(deferrals, 5), this.options.busyRetryMs * 32);
+  /** Delay an urgent job briefly: 50 ms, doubling per deferral up to 1.6 s (jittered). */
+  private soon(deferrals: number): Refusal {
+    const backoff = 50 * 2 ** Math.min(deferrals, 5);
+    return { admitted: false, retryAt: Date.now() + backoff / 2 + jitter(backoff), reason: 'endpoint busy' };
+  }
+
+  /** This process saw the endpoint hanging (Redis said so) within the last second. */
+  private seenStuck(endpoint: string): boolean {
+    const at = this.stuckAt.get(endpoint);
+    if (at !== undefined && Date.now() - at > 1_000) this.stuckAt.delete(endpoint);
+    return at !== undefined && Date.now() - at <= 1_000;
+  }
+
+  private noteStuck(endpoint: string): void {
+    if (this.stuckAt.size > 10_000) this.stuckAt.clear(); // bounded: it is only a hint
+    this.stuckAt.set(endpoint, Date.now());
+  }
+
+  private busy(deferrals: number, stuckForMs?: number): Refusal {
+    const backoff = this.options.busyRetryMs * 2 ** Math.min(deferrals, 5);
     const untilTimeout = stuckForMs === undefined ? 0 : Math.max(0, this.options.deliveryTimeoutMs - stuckForMs);
     return { admitted: false, retryAt: Date.now() + untilTimeout + backoff / 2 + jitter(backoff), reason: 'endpoint busy' };
   }
@@ -196,13 +221,16 @@ export class EndpointGuard {
       for (;;) {
         const handedOver = await nextFinish(room, deadline, how.urgent);
         if (handedOver) return handedOver;
-        if (Date.now() >= deadline) return this.busy(deferrals, undefined, how.urgent);
+        if (Date.now() >= deadline) return this.busy(deferrals);
         const retry = await this.state.admit(endpoint, how);
         if (retry.status !== 'busy') {
           room.listeners.shift()?.(null); // there may be more room (or the same refusal): the next one looks too
           return leaseOrRefusal(retry);
         }
-        if (retry.stuck) return this.busy(deferrals, retry.oldestAgeMs, how.urgent);
+        if (retry.stuck) {
+          this.noteStuck(endpoint);
+          return this.busy(deferrals, retry.oldestAgeMs);
+        }
       }
     } finally {
       if (--room.count === 0) {
