@@ -136,7 +136,8 @@ export class RecordWriter {
     const docs = entries.map(([, fields]) => toDocument(fields[1]!));
     for (let backoff = 250; ; backoff = Math.min(backoff * 2, 5_000)) {
       try {
-        await deliveriesCollection(this.db).insertMany(docs, { ordered: false });
+        // Journaled before MongoDB answers: only then is the batch removed from the Redis outbox.
+        await deliveriesCollection(this.db).insertMany(docs, { ordered: false, writeConcern: { w: 'majority', j: true } });
         break;
       } catch (error) {
         if (onlyDuplicates(error)) break; // written before (a retried batch): exactly one copy stands
