@@ -117,9 +117,12 @@ describe('Prometheus metrics', () => {
     // The delay since the previous scrape: present, and a non-negative number of seconds.
     expect(metric(worker, 'novee_event_loop_delay_seconds', { quantile: '0.99', service: 'worker' })).toBeGreaterThanOrEqual(0);
 
-    const api = await (await fetch(h.api.metricsUrl)).text();
+    // The worker counts the delivery before BullMQ moves its job to completed: read the queue once it has.
     const queue = { queue: 'webhook-deliveries', service: 'api' };
-    expect(metric(api, 'novee_queue_jobs', { ...queue, state: 'completed' })).toBe(1);
+    const api = await eventually(async () => {
+      const text = await (await fetch(h.api.metricsUrl)).text();
+      return metric(text, 'novee_queue_jobs', { ...queue, state: 'completed' }) === 1 ? text : null;
+    });
     expect(metric(api, 'novee_queue_jobs', { ...queue, state: 'waiting' })).toBe(0);
     expect(metric(api, 'novee_http_request_duration_seconds_count', { method: 'POST', route: '/events', status_code: '202' })).toBe(1);
     expect(metric(api, 'novee_events_enqueued_total', { type: 'FALL_DETECTION', lane: 'normal', service: 'api' })).toBe(1);

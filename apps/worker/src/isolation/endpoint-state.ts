@@ -111,25 +111,22 @@ if ARGV[9] ~= 'none' then
       cut = reason
     end
   end
-  if ARGV[9] == 'overload' then
-    tryCut('overload')
-  elseif ARGV[9] == 'untimed' then
+  local function grow()
     if inFlight * 2 >= limit then
       local step = 1
       if not slowStart then step = 1 / limit end
       limit = round(math.min(ceiling, limit + step))
     end
+  end
+  if ARGV[9] == 'overload' then
+    tryCut('overload')
+  elseif ARGV[9] == 'untimed' then
+    grow()
   else
     local d = math.max(0, tonumber(ARGV[10]))
     if baseline == 0 or d < baseline then baseline = round(d) else baseline = round(baseline + ((d - baseline) * drift) / limit) end
     if rtt == 0 then rtt = round(d) else rtt = round(rtt + (d - rtt) * rttWeight) end
-    if rtt > baseline * tolerance + slack then
-      tryCut('latency')
-    elseif inFlight * 2 >= limit then
-      local step = 1
-      if not slowStart then step = 1 / limit end
-      limit = round(math.min(ceiling, limit + step))
-    end
+    if rtt > baseline * tolerance + slack then tryCut('latency') else grow() end
   end
   local ss = '0'
   if slowStart then ss = '1' end
