@@ -9,13 +9,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('CoalescedStdout', () => {
   it('writes the lines of a few milliseconds to stdout together, one JSON line per entry, in order', async () => {
     const writes: string[] = [];
-    const transport = new CoalescedStdout((text) => writes.push(text));
+    // 200 ms instead of 10, so that a busy machine cannot split the three lines over two writes.
+    const transport = new CoalescedStdout((text) => writes.push(text), 200);
     const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
     logger.info('one', { n: 1 });
     logger.info('two', { n: 2 });
     logger.warn('three', { n: 3 });
     expect(writes).toHaveLength(0); // nothing written synchronously: the lines wait for the others
-    await sleep(50);
+    await sleep(400);
     expect(writes).toHaveLength(1);
     const lines = writes[0]!
       .trimEnd()

@@ -33,7 +33,10 @@ export class CoalescedStdout extends TransportStream {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly output: (text: string) => void = consoleOutput) {
+  constructor(
+    private readonly output: (text: string) => void = consoleOutput,
+    private readonly flushAfterMs = FLUSH_AFTER_MS,
+  ) {
     super();
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -47,7 +50,7 @@ export class CoalescedStdout extends TransportStream {
     this.pendingBytes += line.length;
     waiting.add(this);
     if (this.pendingBytes >= FLUSH_AT_BYTES) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushAfterMs).unref();
     next();
   }
 
