@@ -17,8 +17,6 @@ import {
   type DeliveryJobData,
   type DeliveryJobResult,
 } from '@novee/shared';
-import { Gauge } from 'prom-client';
-import { CPU_GOVERNOR_DEFAULTS, governConcurrency } from './capacity/cpu-governor';
 import { HttpSender } from './delivery/http-sender';
 import { DeliveryFailedError, createDeliveryProcessor } from './delivery/process-delivery-job';
 import { stretchRetryDelay } from './delivery/retry-after';
@@ -98,10 +96,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     registry,
     (transition) => notifier?.notify(transition),
   );
-  // Set once the worker exists (the governor watches its event loop, see capacity/).
-  let workerSaturated = () => false;
   const processor = createDeliveryProcessor({
-    workerSaturated: () => workerSaturated(),
     health,
     metrics,
     registrations,
@@ -158,22 +153,6 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     });
   });
   await worker.waitUntilReady();
-  // Where the worker's own capacity is managed: no more jobs at once than its CPU can turn (see capacity/).
-  const concurrencyGauge = new Gauge({
-    name: 'novee_worker_concurrency',
-    help: 'Jobs this worker takes at once now (WORKER_CONCURRENCY at most, fewer while its event loop is saturated)',
-    registers: [registry],
-  });
-  concurrencyGauge.set(config.workerConcurrency);
-  const governor = governConcurrency(
-    worker,
-    { ...CPU_GOVERNOR_DEFAULTS, max: config.workerConcurrency, min: Math.ceil(config.workerConcurrency / 4) },
-    (concurrency) => {
-      concurrencyGauge.set(concurrency);
-      guard.setMaxHeld(maxHeldOf(concurrency)); // one endpoint never holds more than four fifths of what it takes now
-    },
-  );
-  workerSaturated = () => governor.saturated();
   const recordWriter = new RecordWriter(
     createRedisConnection(config.redisUrl, 'worker', logger),
     journal,
@@ -203,7 +182,6 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     worker,
     metricsUrl: metricsServer.url,
     async stop() {
-      governor.stop();
       await metricsServer.stop();
       if ((await settleWithin(worker.close(), config.shutdownTimeoutMs)) === 'timed out') {
         // Their locks lapse and BullMQ's stalled-job check hands them to another worker: nothing is lost.

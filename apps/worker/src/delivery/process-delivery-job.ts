@@ -10,7 +10,7 @@ import {
   type Logger,
 } from '@novee/shared';
 import type { EndpointHealth } from '../health/endpoint-health';
-import { limitSignal, type LimitSignal } from '../isolation/concurrency-limit';
+import { limitSignal } from '../isolation/concurrency-limit';
 import type { EndpointGuard } from '../isolation/endpoint-guard';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { RegistrationUnavailableError, type RegistrationCache } from '../registrations/registration-cache';
@@ -48,11 +48,6 @@ export interface DeliveryDeps {
   retryWindowMs: number;
   /** A receiver's Retry-After pauses its endpoint at most this long (RETRY_AFTER_MAX_MS). */
   retryAfterMaxMs: number;
-  /**
-   * The worker's own event loop is saturated (capacity/cpu-governor.ts): a response time measured now includes
-   * the worker's queueing, so a 2xx then counts for the endpoint's limit to grow but is no latency sample.
-   */
-  workerSaturated: () => boolean;
 }
 
 /** How long a job waits for MongoDB before it looks again: doubling per wait, up to 30 s. */
@@ -166,7 +161,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     // breaker and the endpoint's adaptive limit (2xx and its duration, or an overload: timeout, 5xx, 429...);
     // the endpoint's health; the attempt's record.
     const [circuit] = await Promise.all([
-      admission.finish(result.ok, pauseMs, { signal: limitFeedback(result, deps.workerSaturated()), durationMs: result.durationMs }),
+      admission.finish(result.ok, pauseMs, { signal: limitSignal(result), durationMs: result.durationMs }),
       gone
         ? deps.health.disable(projectId, GONE_REASON, urlHost)
         : deps.health.observe(projectId, decision.registration, result.ok, urlHost),
@@ -197,10 +192,4 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     if (gone) throw new UnrecoverableError(result.error);
     throw new DeliveryFailedError(result.error, pauseMs);
   };
-}
-
-/** What an answer tells the endpoint's adaptive limit; a 2xx timed while the worker itself was saturated, no latency. */
-function limitFeedback(result: SendResult, workerSaturated: boolean): LimitSignal {
-  const signal = limitSignal(result);
-  return signal === 'ok' && workerSaturated ? 'untimed' : signal;
 }

@@ -36,14 +36,6 @@ describe('adaptive endpoint limit (nextLimit)', () => {
     expect(full.slowStart).toBe(true);
   });
 
-  it('an answer timed while the worker was saturated (untimed) lets the limit grow but is no latency sample', () => {
-    const warm = saturate(40, 2);
-    const [after] = run([{ signal: 'untimed', durationMs: 900, inFlight: Math.floor(warm.limit) }], { start: warm, t0: 20_000 });
-    expect(after!.limit).toBeGreaterThan(warm.limit); // no cut, however long it took
-    expect(after!.baselineMs).toBe(warm.baselineMs);
-    expect(after!.rttMs).toBe(warm.rttMs);
-  });
-
   it('does not grow while the limit is not in use (fewer than half of it in flight)', () => {
     const states = run(Array.from({ length: 50 }, () => ok(1, 1)));
     // 1 in flight: grows while 1 x 2 >= limit, i.e. up to 3 at most (from the initial 4: never).

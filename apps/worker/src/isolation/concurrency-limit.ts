@@ -9,8 +9,6 @@
 export type LimitSignal =
   /** 2xx: a latency sample. */
   | 'ok'
-  /** 2xx timed while the worker itself was saturated: its duration says nothing of the receiver; growth only. */
-  | 'untimed'
   /** Timeout, connection error, 5xx, 429, 408: the receiver is overloaded or down. */
   | 'overload'
   /** Anything else (3xx, other 4xx, a blocked URL): nothing about load. */
@@ -98,7 +96,6 @@ export function nextLimit(state: LimitState, sample: LimitSample, rule: LimitRul
     if (sample.inFlight * 2 >= limit) limit = round(Math.min(rule.max, limit + (slowStart ? 1 : 1 / limit)));
     return { state: { limit, baselineMs, rttMs, cutAt, slowStart }, cut: null };
   };
-  if (sample.signal === 'untimed') return grow();
 
   const d = Math.max(0, sample.durationMs);
   baselineMs = round(baselineMs === 0 || d < baselineMs ? d : baselineMs + ((d - baselineMs) * r.baselineDrift) / limit);

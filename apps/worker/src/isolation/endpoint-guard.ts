@@ -134,11 +134,6 @@ export class EndpointGuard {
     else this.held.delete(endpoint);
   }
 
-  /** The worker takes fewer (or more) jobs at once now (see capacity/): one endpoint may hold this many of them. */
-  setMaxHeld(maxHeld: number): void {
-    this.options.maxHeld = maxHeld;
-  }
-
   /** Free the slot of a delivery whose worker died, at once instead of when its lease lapses. */
   release(slot: EndpointSlot): Promise<void> {
     return this.state.release(slot.endpoint, slot.leaseId);

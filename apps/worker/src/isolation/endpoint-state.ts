@@ -70,7 +70,7 @@ return {'ok', dirty, gen, probe}
 
 /**
  * The end of a delivery, in one atomic step: free the lease (unless it was handed to a waiting job), update the
- * endpoint's adaptive limit with the attempt's signal (ARGV[9]: 'ok' | 'untimed' | 'overload' | 'none') and duration (ARGV[10]),
+ * endpoint's adaptive limit with the attempt's signal (ARGV[9]: 'ok' | 'overload' | 'none') and duration (ARGV[10]),
  * and feed the outcome to the breaker, if the attempt was admitted in the current generation.
  * The limit update mirrors nextLimit in concurrency-limit.ts line for line (ARGV[11..20]: initial, ceiling and the
  * rule's constants); it counts every attempt, whatever its generation.
@@ -120,8 +120,6 @@ if ARGV[9] ~= 'none' then
   end
   if ARGV[9] == 'overload' then
     tryCut('overload')
-  elseif ARGV[9] == 'untimed' then
-    grow()
   else
     local d = math.max(0, tonumber(ARGV[10]))
     if baseline == 0 or d < baseline then baseline = round(d) else baseline = round(baseline + ((d - baseline) * drift) / limit) end

@@ -107,6 +107,10 @@ export class EventProducer {
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000;
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix });
+    // BullMQ re-emits its connection's errors (e.g. Redis down while it connects) on the queue; an EventEmitter
+    // with no listener would throw them and crash the process. Callers learn of Redis trouble from enqueue's
+    // errors (QueueUnavailableError, EnqueueOutcomeUnknownError) instead.
+    this.queue.on('error', () => undefined);
     this.bursts = new ProjectBurstCounter(
       () => this.queue.client,
       prefix,
