@@ -13,6 +13,7 @@ import {
   type EnqueueManyResult,
   type EventProducer,
 } from '@novee/shared';
+import { idempotencyKeyHeader } from '../http/idempotency-key-header';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
 import { toHttpError } from '../http/error-handler';
 import { HttpError, badRequest, errorBody } from '../http/http-error';
@@ -26,7 +27,6 @@ export const MAX_BATCH_EVENTS = 500;
 /** The batch body limit (the other routes keep 256 kB): 500 events of up to 8 kB each. */
 export const BATCH_BODY_LIMIT = '4mb';
 
-const isIdempotencyKey = ajv.compile({ type: 'string', format: 'uuid' });
 const validateEnvelope = ajv.compile<{ events: unknown[] }>({
   type: 'object',
   required: ['events'],
@@ -63,10 +63,7 @@ export function eventBatchRoutes({ producer, projects, enqueued, rateLimit }: Ev
 
   router.post('/events/batch', requireAnyScope(`${EVENTS_WRITE} ${EVENTS_WRITE_ANY}`), async (req, res) => {
     // One key for the batch: event i is enqueued under `<key>:<i>`, so resending the same batch is exact.
-    const idempotencyKey = req.header('idempotency-key');
-    if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
-      throw badRequest('Idempotency-Key header must be a UUID');
-    }
+    const idempotencyKey = idempotencyKeyHeader(req);
     if (!validateEnvelope(req.body)) throw badRequest(describeValidationErrors(validateEnvelope.errors).join('; '));
     const { events } = req.body;
     if (events.length === 0) throw badRequest('events must hold at least 1 event');

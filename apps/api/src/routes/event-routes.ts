@@ -3,17 +3,15 @@ import type { Counter } from 'prom-client';
 import {
   EventValidationError,
   IdempotencyKeyReusedError,
-  ajv,
   checkDeviceEvent,
   type CheckedDeviceEvent,
   type EventProducer,
 } from '@novee/shared';
+import { idempotencyKeyHeader } from '../http/idempotency-key-header';
 import { callerSubject, hasScope, requireAnyScope } from '../auth/bearer-auth';
 import { HttpError, badRequest } from '../http/http-error';
 import { notAMember, projectNotFound } from '../projects/project-access';
 import type { ProjectMembersCache } from '../projects/project-members-cache';
-
-const isIdempotencyKey = ajv.compile({ type: 'string', format: 'uuid' });
 
 /** Scopes for POST /events: `events:write` posts for the caller's own projects, `events:write:any` for any project. */
 export const EVENTS_WRITE = 'events:write';
@@ -37,10 +35,7 @@ export function eventRoutes({ producer, projects, enqueued, rateLimit }: EventRo
 
   router.post('/events', requireAnyScope(`${EVENTS_WRITE} ${EVENTS_WRITE_ANY}`), async (req, res) => {
     // A pipeline that retries after a timeout, 503 or 504 sends the same key, and the event is enqueued once.
-    const idempotencyKey = req.header('idempotency-key');
-    if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
-      throw badRequest('Idempotency-Key header must be a UUID');
-    }
+    const idempotencyKey = idempotencyKeyHeader(req);
     let event: CheckedDeviceEvent;
     try {
       event = checkDeviceEvent(req.body);
