@@ -20,7 +20,7 @@ export type Admission =
 export type EndpointSlot = { endpoint: string; leaseId: string };
 type Refusal = Extract<Admission, { admitted: false }>;
 /** How a job asks EndpointState for a slot. */
-type AdmitHow = { ignoreCircuit: boolean; urgent: boolean; headroom: number };
+type AdmitHow = { ignoreCircuit: boolean; urgent: boolean };
 type Lease = { id: string; acquiredAt: number; circuitDirty: boolean; generation: number };
 type Waiter = ((handedOver: Lease | null) => void) & { urgent?: boolean };
 /**
@@ -109,7 +109,7 @@ export class EndpointGuard {
     this.held.set(endpoint, held + 1);
     let lease: Lease | Refusal;
     try {
-      lease = await this.take(endpoint, deferrals, { ignoreCircuit, urgent, headroom: urgent ? this.options.urgentHeadroom : 0 });
+      lease = await this.take(endpoint, deferrals, { ignoreCircuit, urgent });
     } catch (error) {
       this.unhold(endpoint);
       throw error;
@@ -139,8 +139,13 @@ export class EndpointGuard {
     return this.state.release(slot.endpoint, slot.leaseId);
   }
 
+  /** One look at Redis for a slot; an urgent job may take the headroom beyond the limit. */
+  private ask(endpoint: string, { ignoreCircuit, urgent }: AdmitHow): Promise<AdmitResult> {
+    return this.state.admit(endpoint, { ignoreCircuit, headroom: urgent ? this.options.urgentHeadroom : 0 });
+  }
+
   private async take(endpoint: string, deferrals: number, how: AdmitHow): Promise<Lease | Refusal> {
-    const result = await this.state.admit(endpoint, how);
+    const result = await this.ask(endpoint, how);
     if (result.status !== 'busy') return leaseOrRefusal(result);
     if (result.stuck) {
       this.noteStuck(endpoint);
@@ -217,7 +222,7 @@ export class EndpointGuard {
         const handedOver = await nextFinish(room, deadline, how.urgent);
         if (handedOver) return handedOver;
         if (Date.now() >= deadline) return this.busy(deferrals);
-        const retry = await this.state.admit(endpoint, how);
+        const retry = await this.ask(endpoint, how);
         if (retry.status !== 'busy') {
           room.listeners.shift()?.(null); // there may be more room (or the same refusal): the next one looks too
           return leaseOrRefusal(retry);
